@@ -1,0 +1,200 @@
+// `hutch run [OPTIONS] [--] COMMAND [ARG...]`: flags are overrides applied onto the
+// Policy (policy/schema.hpp), never a second model; the Plan is computed from it.
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+
+#include "cli/cli.hpp"
+#include "cli/specs.hpp"
+#include "mount/spec.hpp"
+#include "runtime/host.hpp"
+#include "runtime/launcher.hpp"
+#include "runtime/plan.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+
+namespace po = boost::program_options;
+
+namespace hutch::cli {
+namespace {
+
+constexpr std::string_view kRunUsage = "usage: hutch run [OPTIONS] [--] COMMAND [ARG...]\n\n"
+                                       "Run COMMAND in a new sandbox (docs/run.md).\n";
+
+struct RunArgs {
+  runtime::RunRequest request;
+  int verbosity = 0;
+  bool help = false;
+};
+
+po::options_description run_options() {
+  po::options_description d("options");
+  d.add_options()
+      ("rootfs", po::value<std::string>()->value_name("DIR"),
+       "root filesystem (default: $XDG_DATA_HOME/hutch/rootfs/default)")
+      ("bind", po::value<std::vector<std::string>>()->value_name("SRC:DST"), "bind SRC read-write at DST")
+      ("ro-bind", po::value<std::vector<std::string>>()->value_name("SRC:DST"), "bind SRC read-only at DST")
+      ("tmpfs", po::value<std::vector<std::string>>()->value_name("DST[:SIZE]"), "a fresh tmpfs at DST")
+      ("sys", po::bool_switch(), "mount a read-only /sys")
+      ("net", po::value<std::string>()->value_name("MODE"), "none, loopback (default) or host")
+      ("uid", po::value<std::string>()->value_name("N"), "uid inside the sandbox (default 0)")
+      ("gid", po::value<std::string>()->value_name("N"), "gid inside the sandbox (default 0)")
+      ("hostname", po::value<std::string>()->value_name("NAME"), "hostname (default hutch)")
+      ("env,e", po::value<std::vector<std::string>>()->value_name("KEY=VALUE"), "set an environment variable")
+      ("env-pass", po::value<std::vector<std::string>>()->value_name("NAME"), "pass NAME from hutch's environment")
+      ("workdir,w", po::value<std::string>()->value_name("DIR"), "working directory (default /)")
+      ("interactive,i", po::bool_switch(), "forward stdin (else the command reads /dev/null)")
+      ("tty,t", po::bool_switch(), "allocate a pseudo-terminal inside the sandbox")
+      ("verbose,v", po::bool_switch(), "more diagnostics on stderr (-vv: a trace of every step)")
+      ("help,h", po::bool_switch(), "show this help")
+      ("command", po::value<std::vector<std::string>>(), "");
+  return d;
+}
+
+// Boost.Program_options would keep parsing options after the command ("ls -l"); this
+// extra parser hands every token from the first non-option (or after "--") over as
+// the command.
+std::vector<po::option> command_parser(std::vector<std::string>& args) {
+  std::vector<po::option> result;
+  if (args.empty()) return result;
+  std::size_t first = 0;
+  if (args[0] == "--") {
+    first = 1;
+  } else if (!args[0].empty() && args[0][0] == '-') {
+    return result;
+  }
+  for (std::size_t i = first; i < args.size(); ++i) {
+    po::option opt;
+    opt.string_key = "command";
+    opt.value.push_back(args[i]);
+    opt.original_tokens.push_back(args[i]);
+    result.push_back(std::move(opt));
+  }
+  args.clear();
+  return result;
+}
+
+template <typename T>
+const T* get(const po::variables_map& vm, const char* key) {
+  auto it = vm.find(key);
+  return it == vm.end() || it->second.empty() ? nullptr : &it->second.as<T>();
+}
+
+void apply_overrides(const po::variables_map& vm, policy::Policy& pol) {
+  using Strings = std::vector<std::string>;
+  char cwd_buf[4096];
+  const std::string cwd = ::getcwd(cwd_buf, sizeof cwd_buf) != nullptr ? cwd_buf : "/";
+  if (auto* v = get<std::string>(vm, "rootfs")) pol.rootfs = *v;
+  if (auto* v = get<std::string>(vm, "uid")) pol.user.uid = parse_id(*v, "--uid");
+  if (auto* v = get<std::string>(vm, "gid")) pol.user.gid = parse_id(*v, "--gid");
+  if (auto* v = get<std::string>(vm, "hostname")) pol.hostname = *v;
+  if (auto* v = get<std::string>(vm, "net")) pol.network = parse_network(*v);
+  if (auto* v = get<std::string>(vm, "workdir")) pol.workdir = *v;
+  if (vm["sys"].as<bool>()) pol.mount_sys = true;
+  // Binds and tmpfs mounts keep the order of the command line among themselves.
+  for (const char* key : {"bind", "ro-bind", "tmpfs"}) {
+    const Strings* specs = get<Strings>(vm, key);
+    if (specs == nullptr) continue;
+    for (const std::string& s : *specs) {
+      pol.mounts.push_back(std::string_view(key) == "tmpfs" ? parse_tmpfs_spec(s)
+                                                              : parse_bind_spec(s, std::string_view(key) == "ro-bind", cwd));
+    }
+  }
+  if (auto* v = get<Strings>(vm, "env")) {
+    for (const std::string& s : *v) {
+      auto [key, value] = parse_env_spec(s);
+      pol.env[key] = value;
+    }
+  }
+  if (auto* v = get<Strings>(vm, "env-pass")) pol.env_pass.insert(pol.env_pass.end(), v->begin(), v->end());
+}
+
+RunArgs parse_run_args(std::span<char* const> args) {
+  std::vector<std::string> tokens(args.begin(), args.end());
+  const po::options_description desc = run_options();
+  po::parsed_options parsed = [&] {
+    try {
+      return po::command_line_parser(tokens)
+          .options(desc)
+          .extra_style_parser(command_parser)
+          .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
+          .run();
+    } catch (const po::error& e) {
+      throw UsageError{e.what(), "run"};
+    }
+  }();
+  RunArgs out;
+  // -v may repeat (-vv); count it here, as a plain switch may only be given once.
+  std::erase_if(parsed.options, [&](const po::option& o) {
+    if (o.string_key != "verbose") return false;
+    ++out.verbosity;
+    return true;
+  });
+  po::variables_map vm;
+  try {
+    po::store(parsed, vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError{e.what(), "run"};
+  }
+  out.help = vm["help"].as<bool>();
+  if (out.help) return out;
+  if (auto* cmd = get<std::vector<std::string>>(vm, "command")) out.request.argv = *cmd;
+  if (out.request.argv.empty()) throw UsageError{"no command given", "run"};
+  out.request.tty = vm["tty"].as<bool>();
+  out.request.interactive = vm["interactive"].as<bool>();
+  apply_overrides(vm, out.request.policy);
+  return out;
+}
+
+void print_run_help() {
+  std::cout << kRunUsage << "\n" << run_options() << "\n";
+}
+
+void set_verbosity(int verbosity) {
+  if (verbosity >= 2) log::set_level(log::Level::Debug);
+  else if (verbosity == 1) log::set_level(log::Level::Info);
+}
+
+}  // namespace
+
+int run_command(std::span<char* const> args) {
+  RunArgs run = parse_run_args(args);
+  if (run.help) {
+    print_run_help();
+    return 0;
+  }
+  set_verbosity(run.verbosity);
+  policy::Policy& pol = run.request.policy;
+  const bool default_root = !pol.rootfs;
+  if (default_root) pol.rootfs = runtime::default_rootfs_path();
+  if (!pol.rootfs->empty() && pol.rootfs->front() != '/') {
+    char cwd[4096];
+    if (::getcwd(cwd, sizeof cwd) != nullptr) pol.rootfs = fmt::format("{}/{}", cwd, *pol.rootfs);
+  }
+  const runtime::HostFacts host = [&] {
+    try {
+      return runtime::gather_host_facts(*pol.rootfs);
+    } catch (Error& e) {
+      if (default_root && e.sys_errno() == ENOENT) {
+        throw Error(e.message() + "; build the default root filesystem with scripts/make-rootfs, or pass --rootfs DIR",
+                    e.sys_errno());
+      }
+      throw;
+    }
+  }();
+  const runtime::Plan plan = runtime::plan_run(run.request, host);
+  for (const auto& step : plan.mounts) log::debug("plan: {}", mount::describe_step(step));
+  const runtime::Outcome outcome = runtime::launch(plan);
+  if (!outcome.message.empty()) log::error("{}", outcome.message);
+  return runtime::exit_status(outcome);
+}
+
+}  // namespace hutch::cli

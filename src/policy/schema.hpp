@@ -1,0 +1,50 @@
+// The one model of what a run may do (DESIGN.md "Policy").
+//
+// Plain structs, no behaviour. Command-line flags are applied onto a Policy as
+// overrides (cli/run.cpp); policy files (a later issue) fill the same structs. Every
+// field has the safe default, so an empty Policy is the strictest sensible run.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hutch::policy {
+
+enum class Network {
+  None,      // a private network namespace, loopback left down
+  Loopback,  // a private network namespace with only `lo`, up (the default)
+  Host,      // the caller's network namespace: the one explicit way to share it
+};
+
+enum class MountType { Bind, Tmpfs };
+
+struct Mount {
+  MountType type = MountType::Bind;
+  std::string source;  // bind: host path (absolute once resolved); tmpfs: unused
+  std::string target;  // absolute path inside the sandbox
+  bool readonly = true;
+  std::optional<std::uint64_t> size;  // tmpfs only, bytes
+  std::optional<std::uint32_t> mode;  // tmpfs only, permission bits of its root
+};
+
+struct User {
+  std::uint32_t uid = 0;  // inside the sandbox; the caller's own uid outside
+  std::uint32_t gid = 0;
+};
+
+struct Policy {
+  std::optional<std::string> rootfs;  // host directory; unset means the default root
+  User user;
+  std::string hostname = "hutch";
+  Network network = Network::Loopback;
+  bool mount_sys = false;             // a read-only /sys; absent unless asked for
+  std::vector<Mount> mounts;          // in addition to /proc, /dev and /tmp
+  std::map<std::string, std::string> env;  // set in the payload's environment
+  std::vector<std::string> env_pass;       // copied from the caller's environment
+  std::optional<std::string> workdir;      // default "/"
+};
+
+}  // namespace hutch::policy

@@ -1,0 +1,76 @@
+// The launch sequence (STYLE.md section 5; a change of order changes both places):
+//  1. supervisor: build the Plan, check the root filesystem and bind sources (bad input
+//     fails here, before anything exists), create the sync channel and error pipe.
+//  2. supervisor: clone3(CLONE_NEWUSER|NEWNS|NEWPID|NEWNET|NEWIPC|NEWUTS|NEWCGROUP|PIDFD),
+//     still single-threaded.
+//  3. supervisor: write setgroups=deny, gid_map, uid_map; send sync #1 IdsMapped.
+//  4. child (pid 1): wait for #1, make / private, assemble the root, pivot_root, detach
+//     the old root, seal it read-only, set the hostname and loopback, fork the payload,
+//     close its copy of the error pipe, drop every capability and stay as the init.
+//  5. payload: reset signals, setsid, stdio, chdir, close every fd but 0-2 on exec, drop
+//     every capability set, no_new_privs, execve. Success closes the error pipe on exec
+//     (sync #2: EOF means it runs); a failure writes {kind, errno, text} to it.
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <exception>
+
+#include "mount/assemble.hpp"
+#include "ns/net.hpp"
+#include "ns/uts.hpp"
+#include "runtime/context.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+
+namespace hutch::runtime {
+
+void report_current_exception(int error_fd, FailureKind kind) noexcept {
+  try {
+    throw;
+  } catch (const Error& e) {
+    write_failure(error_fd, Failure{kind, e.sys_errno(), e.message()});
+  } catch (const std::exception& e) {
+    write_failure(error_fd, Failure{kind, 0, std::string("internal error: ") + e.what()});
+  } catch (...) {
+    write_failure(error_fd, Failure{kind, 0, "internal error: unknown exception"});
+  }
+}
+
+namespace {
+
+// runs in: child, before pivot_root
+void build_root(const Plan& plan) {
+  mount::make_private_recursive();
+  mount::Root root = mount::prepare_root(plan.root);
+  mount::apply_steps(root.fd.get(), plan.mounts);
+  mount::finish_root(root);
+  mount::pivot_into(root.fd.get());
+}
+
+}  // namespace
+
+// runs in: child (pid 1 of the new pid namespace); never returns
+void child_main(ChildContext& ctx) noexcept {
+  try {
+    // ORDER: the parent-death signal first, so that a supervisor killed from here on
+    // takes the whole sandbox with it (pid 1 dying empties the pid namespace). A
+    // supervisor that died before this line is caught by sync #1 seeing EOF.
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) throw_sys("prctl", "PR_SET_PDEATHSIG");
+    ctx.sync.expect(SyncMsg::IdsMapped);  // sync #1: supervisor wrote setgroups/gid_map/uid_map
+    // SECURITY: not dumpable from here on, so the payload cannot ptrace its init or read
+    // its memory through /proc/1 (ptrace(2), "ptrace access mode checking"). Only after
+    // sync #1: a non-dumpable process's /proc/PID files belong to root, and the
+    // supervisor must still be able to write our uid_map.
+    if (::prctl(PR_SET_DUMPABLE, 0) != 0) throw_sys("prctl", "PR_SET_DUMPABLE");
+    build_root(ctx.plan);
+    ns::set_hostname(ctx.plan.hostname);
+    if (ctx.plan.network == policy::Network::Loopback) ns::bring_loopback_up();
+    run_init(ctx);
+  } catch (...) {
+    report_current_exception(ctx.error_write.get(), FailureKind::Setup);
+  }
+  ::_exit(kExitSetupFailed);
+}
+
+}  // namespace hutch::runtime

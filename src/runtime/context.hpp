@@ -1,0 +1,31 @@
+// What the child and the payload inherit from the supervisor across clone3: the plan
+// (a copy of the supervisor's memory), their end of the sync channel, the error pipe
+// and the log fd. Private to runtime/.
+#pragma once
+
+#include "runtime/launcher.hpp"
+#include "runtime/plan.hpp"
+#include "runtime/sync.hpp"
+#include "util/fd.hpp"
+
+namespace hutch::runtime {
+
+struct ChildContext {
+  const Plan& plan;
+  SyncChannel sync;      // child end
+  UniqueFd error_write;  // write end of the O_CLOEXEC error pipe (sync #2)
+};
+
+// runs in: child (pid 1 of the new pid namespace); never returns
+[[noreturn]] void child_main(ChildContext& ctx) noexcept;
+
+// runs in: child, after pivot_root; forks the payload and stays as its init
+[[noreturn]] void run_init(ChildContext& ctx);
+
+// runs in: payload (forked by init), after pivot_root; never returns
+[[noreturn]] void payload_main(ChildContext& ctx, int pty_slave) noexcept;
+
+// Reports an exception on the error pipe; never throws.
+void report_current_exception(int error_fd, FailureKind kind) noexcept;
+
+}  // namespace hutch::runtime

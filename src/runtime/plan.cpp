@@ -1,0 +1,295 @@
+#include "runtime/plan.hpp"
+
+#include <sched.h>
+
+#include <algorithm>
+#include <array>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "util/error.hpp"
+#include "util/path.hpp"
+
+namespace hutch::runtime {
+namespace {
+
+using policy::MountType;
+using policy::Network;
+
+constexpr std::string_view kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+constexpr std::uint64_t kDevTmpfsSize = 64 * 1024;
+
+// Host device nodes bound into the sandbox's /dev (the set bubblewrap's --dev gives).
+constexpr std::array<std::string_view, 6> kDevNodes{"null", "zero", "full", "random", "urandom", "tty"};
+
+struct DevLink {
+  std::string_view name;
+  std::string_view target;
+};
+constexpr std::array<DevLink, 6> kDevLinks{{{"ptmx", "pts/ptmx"},
+                                            {"fd", "/proc/self/fd"},
+                                            {"stdin", "/proc/self/fd/0"},
+                                            {"stdout", "/proc/self/fd/1"},
+                                            {"stderr", "/proc/self/fd/2"},
+                                            {"core", "/proc/kcore"}}};
+
+// SECURITY: the kernel knobs under /proc that a user namespace can still reach are made
+// read-only, as runc and bubblewrap do (sysctls of the sandbox's own namespaces included).
+constexpr std::array<std::string_view, 4> kProcReadOnly{"/proc/sys", "/proc/sysrq-trigger", "/proc/irq",
+                                                        "/proc/bus"};
+
+MountStep tmpfs_step(std::string target, std::uint32_t mode, std::uint64_t size, bool noexec) {
+  MountStep s;
+  s.kind = StepKind::Tmpfs;
+  s.target = std::move(target);
+  s.mode = mode;
+  s.size = size;
+  s.noexec = noexec;
+  return s;
+}
+
+void add_proc(std::vector<MountStep>& steps) {
+  MountStep proc;
+  proc.kind = StepKind::Proc;
+  proc.target = "/proc";
+  proc.noexec = true;
+  steps.push_back(proc);
+  for (std::string_view p : kProcReadOnly) {
+    MountStep ro;
+    ro.kind = StepKind::Bind;
+    ro.source = std::string(p);
+    ro.target = std::string(p);
+    ro.source_in_root = true;
+    ro.readonly = true;
+    ro.noexec = true;
+    ro.optional = true;
+    ro.directory = p != "/proc/sysrq-trigger";
+    steps.push_back(ro);
+  }
+}
+
+void add_dev(std::vector<MountStep>& steps) {
+  steps.push_back(tmpfs_step("/dev", 0755, kDevTmpfsSize, true));
+  for (std::string_view node : kDevNodes) {
+    MountStep s;
+    s.kind = StepKind::Bind;
+    s.source = fmt::format("/dev/{}", node);
+    s.target = s.source;
+    s.recursive = false;
+    s.nodev = false;
+    s.noexec = true;
+    s.directory = false;
+    steps.push_back(s);
+  }
+  MountStep pts;
+  pts.kind = StepKind::Devpts;
+  pts.target = "/dev/pts";
+  pts.nodev = false;
+  pts.noexec = true;
+  steps.push_back(pts);
+  steps.push_back(tmpfs_step("/dev/shm", 01777, 0, true));
+  for (const DevLink& link : kDevLinks) {
+    MountStep s;
+    s.kind = StepKind::Symlink;
+    s.source = std::string(link.target);
+    s.target = fmt::format("/dev/{}", link.name);
+    steps.push_back(s);
+  }
+}
+
+void add_sys(std::vector<MountStep>& steps, Network network) {
+  MountStep s;
+  // sysfs(5) may only be mounted by the owner of the network namespace; with the host's
+  // network the host's /sys is bound read-only instead.
+  if (network == Network::Host) {
+    s.kind = StepKind::Bind;
+    s.source = "/sys";
+  } else {
+    s.kind = StepKind::Sysfs;
+  }
+  s.target = "/sys";
+  s.readonly = true;
+  s.noexec = true;
+  steps.push_back(s);
+}
+
+std::string plan_target(const policy::Mount& m) {
+  std::string target;
+  try {
+    target = path::normalize_absolute(m.target);
+  } catch (Error& e) {
+    e.prepend(fmt::format("mount target \"{}\"", m.target));
+    throw;
+  }
+  if (target == "/") throw Error("mount target \"/\": the root is set with --rootfs, not a mount");
+  if (target == "/proc" || target == "/dev") {
+    throw Error(fmt::format("mount target {}: hutch mounts {} itself; mount below it instead", target, target));
+  }
+  return target;
+}
+
+MountStep plan_user_mount(const policy::Mount& m, const HostFacts& host) {
+  MountStep s;
+  s.target = plan_target(m);
+  s.readonly = m.readonly;
+  if (m.type == MountType::Tmpfs) {
+    s.kind = StepKind::Tmpfs;
+    s.size = m.size.value_or(0);
+    s.mode = m.mode.value_or(01777);
+    return s;
+  }
+  if (m.source.empty() || m.source.front() != '/') {
+    throw Error(fmt::format("bind source \"{}\" for {} is not an absolute path", m.source, s.target));
+  }
+  s.kind = StepKind::Bind;
+  s.source = m.source;
+  s.directory = host.source_is_directory ? host.source_is_directory(m.source) : true;
+  return s;
+}
+
+std::size_t depth(std::string_view target) { return path::components(target).size(); }
+
+// The deepest earlier step that mounts a filesystem covering `target`, or nullptr for
+// the root itself.
+const MountStep* covering_mount(const std::vector<MountStep>& steps, std::size_t index) {
+  const MountStep* best = nullptr;
+  for (std::size_t i = 0; i < index; ++i) {
+    const MountStep& s = steps[i];
+    if (s.kind == StepKind::Symlink || s.kind == StepKind::Seal) continue;
+    if (!path::is_under(steps[index].target, s.target) || s.target == steps[index].target) continue;
+    if (best == nullptr || s.target.size() > best->target.size()) best = &s;
+  }
+  return best;
+}
+
+bool needs_overlay(const std::vector<MountStep>& steps, const HostFacts& host) {
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    if (steps[i].kind == StepKind::Seal) continue;
+    if (covering_mount(steps, i) != nullptr) continue;
+    if (!host.exists_in_rootfs || !host.exists_in_rootfs(steps[i].target)) return true;
+  }
+  return false;
+}
+
+void check_env_name(std::string_view name) {
+  if (name.empty() || name.find('=') != std::string_view::npos || name.find('\0') != std::string_view::npos) {
+    throw Error(fmt::format("environment variable name \"{}\" is invalid (expected NAME without '=')", name));
+  }
+}
+
+std::vector<std::string> plan_env(const RunRequest& req, const HostFacts& host) {
+  std::map<std::string, std::string> env;
+  env["PATH"] = std::string(kDefaultPath);
+  env["HOME"] = req.policy.user.uid == 0 ? "/root" : "/";
+  if (req.tty) {
+    auto term = host.env.find("TERM");
+    env["TERM"] = term != host.env.end() && !term->second.empty() ? term->second : "xterm";
+  } else {
+    env["TERM"] = "dumb";
+  }
+  for (const std::string& name : req.policy.env_pass) {
+    check_env_name(name);
+    if (auto it = host.env.find(name); it != host.env.end()) env[name] = it->second;
+  }
+  for (const auto& [name, value] : req.policy.env) {
+    check_env_name(name);
+    if (value.find('\0') != std::string::npos) throw Error(fmt::format("environment variable {} contains NUL", name));
+    env[name] = value;
+  }
+  std::vector<std::string> out;
+  out.reserve(env.size());
+  for (const auto& [name, value] : env) out.push_back(name + "=" + value);
+  return out;
+}
+
+void check_hostname(std::string_view name) {
+  const bool ok_chars = std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+  });
+  if (name.empty() || name.size() > 64 || !ok_chars) {
+    throw Error(fmt::format("hostname \"{}\" is invalid (expected 1-64 letters, digits, '-' or '.')", name));
+  }
+}
+
+IdMap plan_id_map(std::uint32_t inside, std::uint32_t outside, std::string_view what) {
+  // user_namespaces(7): (uid_t)-1 is never mappable; 65534 is the overflow id and works.
+  if (inside == 0xFFFFFFFFu) throw Error(fmt::format("{} 4294967295 cannot be mapped", what));
+  return IdMap{inside, outside, 1};
+}
+
+std::vector<MountStep> plan_user_mounts(const RunRequest& req, const HostFacts& host) {
+  std::vector<MountStep> user;
+  for (const policy::Mount& m : req.policy.mounts) {
+    MountStep s = plan_user_mount(m, host);
+    for (const MountStep& other : user) {
+      if (other.target == s.target) throw Error(fmt::format("mount target {} is given twice", s.target));
+    }
+    user.push_back(std::move(s));
+  }
+  // Parents before children, whatever order they were given in (as Docker does), so
+  // that --bind a:/x/y --bind b:/x does not hide /x/y under /x.
+  std::stable_sort(user.begin(), user.end(),
+                   [](const MountStep& a, const MountStep& b) { return depth(a.target) < depth(b.target); });
+  return user;
+}
+
+std::vector<MountStep> plan_mounts(const RunRequest& req, const HostFacts& host) {
+  std::vector<MountStep> user = plan_user_mounts(req, host);
+  const bool user_tmp = std::any_of(user.begin(), user.end(), [](const MountStep& s) { return s.target == "/tmp"; });
+  std::vector<MountStep> steps;
+  add_proc(steps);
+  add_dev(steps);
+  if (!user_tmp) steps.push_back(tmpfs_step("/tmp", 01777, 0, false));
+  if (req.policy.mount_sys) add_sys(steps, req.policy.network);
+  steps.insert(steps.end(), user.begin(), user.end());
+  // ORDER: /dev is sealed read-only last, so that binds below /dev can still create
+  // their mount points in its tmpfs.
+  MountStep seal;
+  seal.kind = StepKind::Seal;
+  seal.target = "/dev";
+  steps.push_back(seal);
+  return steps;
+}
+
+std::uint64_t plan_clone_flags(Network network) {
+  std::uint64_t flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+  if (network != Network::Host) flags |= CLONE_NEWNET;
+  return flags;
+}
+
+}  // namespace
+
+Plan plan_run(const RunRequest& req, const HostFacts& host) {
+  const policy::Policy& pol = req.policy;
+  Plan plan;
+  if (req.argv.empty() || req.argv.front().empty()) throw Error("no command given (usage: hutch run [OPTIONS] [--] COMMAND [ARG...])");
+  if (!pol.rootfs || pol.rootfs->empty() || pol.rootfs->front() != '/') {
+    throw Error(fmt::format("rootfs \"{}\" is not an absolute path", pol.rootfs.value_or("")));
+  }
+  plan.root.rootfs = *pol.rootfs;
+  plan.mounts = plan_mounts(req, host);
+  plan.root.overlay = needs_overlay(plan.mounts, host);
+  plan.clone_flags = plan_clone_flags(pol.network);
+  plan.uid_map = plan_id_map(pol.user.uid, host.uid, "uid");
+  plan.gid_map = plan_id_map(pol.user.gid, host.gid, "gid");
+  plan.network = pol.network;
+  check_hostname(pol.hostname);
+  plan.hostname = pol.hostname;
+  plan.argv = req.argv;
+  plan.env = plan_env(req, host);
+  if (pol.workdir) {
+    try {
+      plan.workdir = path::normalize_absolute(*pol.workdir);
+    } catch (Error& e) {
+      e.prepend("workdir");
+      throw;
+    }
+  }
+  plan.tty = req.tty;
+  plan.interactive = req.interactive;
+  if (req.tty) plan.tty_size = host.terminal_size;
+  return plan;
+}
+
+}  // namespace hutch::runtime

@@ -1,0 +1,73 @@
+// The Plan: everything a run will do, computed before the first namespace exists.
+//
+// plan_run() is pure: it turns a Policy, the command and facts about the host into a
+// plain value. The launcher carries it out step by step; tests inspect it without a
+// kernel. Nothing in here performs a syscall.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mount/spec.hpp"
+#include "ns/userns.hpp"
+#include "policy/schema.hpp"
+
+namespace hutch::runtime {
+
+using mount::MountStep;
+using mount::RootPlan;
+using mount::StepKind;
+using ns::IdMap;
+
+struct TerminalSize {
+  unsigned short rows = 0;
+  unsigned short cols = 0;
+};
+
+struct Plan {
+  RootPlan root;
+  std::vector<MountStep> mounts;  // in order
+  std::uint64_t clone_flags = 0;  // CLONE_NEW* for clone3
+  IdMap uid_map;
+  IdMap gid_map;
+  policy::Network network = policy::Network::Loopback;
+  std::string hostname;
+  std::vector<std::string> argv;
+  std::vector<std::string> env;   // "KEY=value", sorted by key
+  std::string workdir = "/";
+  bool tty = false;               // allocate a pseudo-terminal inside the sandbox
+  bool interactive = false;       // forward the caller's stdin
+  std::optional<TerminalSize> tty_size;
+};
+
+// Facts about the invoking process, gathered by the CLI.
+struct HostFacts {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::map<std::string, std::string> env;  // the caller's environment
+  std::optional<TerminalSize> terminal_size;
+  // Does this normalized absolute path exist inside the root filesystem (resolved with
+  // the root as "/")? Decides whether the root needs an overlay for mount points.
+  std::function<bool(const std::string&)> exists_in_rootfs;
+  // Is this absolute host path (a bind source) a directory? Throws Error, naming the
+  // path and errno, when it cannot be used at all.
+  std::function<bool(const std::string&)> source_is_directory;
+};
+
+struct RunRequest {
+  policy::Policy policy;
+  std::vector<std::string> argv;
+  bool tty = false;
+  bool interactive = false;
+};
+
+// Throws Error for anything invalid (relative or duplicate targets, empty command, ...).
+Plan plan_run(const RunRequest& request, const HostFacts& host);
+
+}  // namespace hutch::runtime

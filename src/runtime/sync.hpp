@@ -1,0 +1,71 @@
+// The two channels between the supervisor and the sandbox (STYLE.md section 5).
+//
+// SyncChannel: a SOCK_SEQPACKET pair carrying typed messages (and, once, the pty
+// master fd) in both directions. Message boundaries are kept by the socket, so a short
+// read or an EOF is always an error, never a partial message.
+//
+// FailureReport: the O_CLOEXEC error pipe. The child and the payload write one record
+// when a setup step fails; a successful execve closes the payload's copy, so EOF
+// without a record means the payload is running (sync #2).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "util/fd.hpp"
+
+namespace hutch::runtime {
+
+enum class SyncMsg : std::uint32_t {
+  IdsMapped = 1,      // sync #1, supervisor -> child: setgroups, gid_map and uid_map written
+  PtyMaster = 2,      // child -> supervisor: the pty master (SCM_RIGHTS); value unused
+  PayloadStatus = 3,  // child -> supervisor: the payload's wait status, just before init exits
+};
+
+std::string_view to_string(SyncMsg msg);
+
+struct SyncMessage {
+  SyncMsg type = SyncMsg::IdsMapped;
+  std::int32_t value = 0;
+  UniqueFd fd;  // only for PtyMaster
+};
+
+class SyncChannel {
+ public:
+  static std::pair<SyncChannel, SyncChannel> create_pair();  // (supervisor end, child end)
+  SyncChannel() = default;
+  explicit SyncChannel(UniqueFd fd) : fd_(std::move(fd)) {}
+
+  void send(SyncMsg type, std::int32_t value = 0, int fd_to_pass = -1);
+  // Blocks for the next message; std::nullopt at EOF (the peer is gone).
+  std::optional<SyncMessage> receive();
+  // Blocks for a message of this type; anything else, or EOF, throws.
+  SyncMessage expect(SyncMsg type);
+
+  int fd() const noexcept { return fd_.get(); }
+  void close() noexcept { fd_.reset(); }
+
+ private:
+  UniqueFd fd_;
+};
+
+enum class FailureKind : std::uint32_t {
+  Setup = 1,  // a step of namespace, mount or process setup failed
+  Exec = 2,   // execve of the command failed (exit status 126/127 like a shell)
+};
+
+struct Failure {
+  FailureKind kind = FailureKind::Setup;
+  int sys_errno = 0;
+  std::string message;
+};
+
+// Writes one record with a single write(2) (atomic: records are capped below PIPE_BUF).
+// Never throws: it runs on the way out of a failing child.
+void write_failure(int fd, const Failure& failure) noexcept;
+// Parses what a reader collected; std::nullopt when `bytes` is empty or malformed.
+std::optional<Failure> parse_failure(std::string_view bytes);
+
+}  // namespace hutch::runtime

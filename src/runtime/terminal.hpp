@@ -1,0 +1,55 @@
+// The supervisor's side of -t: relays between the caller's terminal and the pty master
+// that the sandbox's init sent over the sync channel. With -i the caller's terminal is
+// put in raw mode (so ^C, ^Z and friends reach the sandbox as bytes) and restored on
+// every way out; the window size follows SIGWINCH.
+#pragma once
+
+#include <poll.h>
+
+#include <string>
+#include <vector>
+
+#include <termios.h>
+
+#include "runtime/plan.hpp"
+#include "util/fd.hpp"
+
+namespace hutch::runtime {
+
+// The size of the caller's terminal (stdin, else stdout), if it has one.
+std::optional<TerminalSize> caller_terminal_size();
+
+class TerminalRelay {
+ public:
+  explicit TerminalRelay(bool forward_stdin) : forward_stdin_(forward_stdin) {}
+  TerminalRelay(const TerminalRelay&) = delete;
+  TerminalRelay& operator=(const TerminalRelay&) = delete;
+  ~TerminalRelay();
+
+  void attach(UniqueFd master);
+  bool active() const noexcept { return master_.valid(); }
+  // Appends this relay's fds to `fds`; handle() then looks at the same slots.
+  void add_pollfds(std::vector<pollfd>& fds);
+  void handle(const std::vector<pollfd>& fds);
+  void resize();
+  // After the sandbox is gone: copy what the pty still holds.
+  void drain();
+  // Restores the caller's terminal now (also done by the destructor).
+  void restore() noexcept;
+
+ private:
+  void pump_output();
+  void pump_input();
+  void flush_input();
+
+  bool forward_stdin_;
+  UniqueFd master_;
+  bool stdin_open_ = false;
+  bool stdout_open_ = true;
+  std::string pending_;  // stdin bytes the pty has not taken yet
+  bool raw_ = false;
+  termios saved_{};
+  std::size_t first_slot_ = 0;
+};
+
+}  // namespace hutch::runtime

@@ -1,0 +1,36 @@
+#include "util/log.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <string>
+
+namespace hutch::log {
+namespace {
+std::atomic<Level> g_level{Level::Warn};
+std::atomic<int> g_fd{STDERR_FILENO};
+}  // namespace
+
+void set_level(Level level) noexcept { g_level = level; }
+Level level() noexcept { return g_level; }
+void set_fd(int fd) noexcept { g_fd = fd; }
+int fd() noexcept { return g_fd; }
+
+void write_line(Level lvl, std::string_view text) noexcept {
+  std::string line = "hutch: ";
+  if (lvl == Level::Warn) line += "warning: ";
+  if (lvl == Level::Debug) line += fmt::format("[{}] ", ::getpid());
+  line.append(text);
+  line.push_back('\n');
+  // One write(2) per line so lines of the supervisor and the child do not interleave.
+  const char* p = line.data();
+  std::size_t left = line.size();
+  while (left > 0) {
+    const ssize_t n = ::write(g_fd, p, left);
+    if (n <= 0) return;
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+}
+
+}  // namespace hutch::log

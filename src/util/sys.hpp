@@ -1,0 +1,59 @@
+// Thin wrappers over the syscalls hutch uses (STYLE.md section 4): EINTR is retried,
+// failures throw hutch::Error naming the operation and path, and every fd comes back
+// as a UniqueFd with O_CLOEXEC set. Raw ::syscall() appears only in sys.cpp.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "util/fd.hpp"
+
+namespace hutch::sys {
+
+// Retries fn() while it fails with EINTR; returns its last result.
+template <typename Fn>
+auto retry_eintr(Fn fn) {
+  decltype(fn()) result;
+  do {
+    result = fn();
+  } while (result == -1 && errno == EINTR);
+  return result;
+}
+
+UniqueFd open(std::string_view path, int flags, mode_t mode = 0);
+UniqueFd openat(int dirfd, std::string_view path, int flags, mode_t mode = 0);
+
+// openat2(2): returns the fd or -errno, for callers to whom failure is an answer.
+int try_openat2(int dirfd, std::string_view path, std::uint64_t flags, std::uint64_t resolve,
+                std::uint64_t mode = 0);
+// openat2(2) that throws "<op> <path>: <error>" on failure.
+UniqueFd openat2(int dirfd, std::string_view path, std::uint64_t flags, std::uint64_t resolve,
+                 std::string_view op);
+
+struct CloneResult {
+  pid_t pid = -1;   // 0 in the child
+  UniqueFd pidfd;   // in the parent only
+};
+// clone3(2) with CLONE_PIDFD and SIGCHLD as exit signal; returns like fork(2).
+// The caller must be single-threaded (the child continues on a copy of this stack).
+CloneResult clone3_with_pidfd(std::uint64_t flags);
+
+void pivot_root(const char* new_root, const char* put_old);
+
+// Sends sig through the pidfd; a process that has already exited is not an error.
+void pidfd_send_signal(int pidfd, int sig);
+
+// Reads up to len bytes (EINTR retried); returns 0 at EOF; throws on error.
+std::size_t read_some(int fd, void* buf, std::size_t len, std::string_view what);
+// Writes everything (EINTR and short writes handled); throws on error.
+void write_all(int fd, const void* buf, std::size_t len, std::string_view what);
+void write_all(int fd, std::string_view data, std::string_view what);
+
+// Writes a whole small file that must already exist (procfs knobs such as uid_map).
+void write_file(int dirfd, std::string_view path, std::string_view content);
+
+}  // namespace hutch::sys

@@ -1,0 +1,136 @@
+#include "fixture.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "harness.hpp"
+
+namespace fs = std::filesystem;
+
+namespace hutch::testing {
+namespace {
+
+void must(bool ok, const std::string& what) {
+  if (!ok) throw std::runtime_error(what + ": " + std::strerror(errno));
+}
+
+int run_command(const std::string& command) {
+  const int status = std::system(command.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+passwd* ensure_test_user() {
+  // Serialize user creation between test processes that CTest runs in parallel.
+  const int lock = ::open("/run/lock/hutch-test-user.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+  must(lock >= 0, "open /run/lock/hutch-test-user.lock");
+  must(::flock(lock, LOCK_EX) == 0, "flock");
+  if (::getpwnam(kTestUser) == nullptr) {
+    // useradd(8) on Debian also gives a new user subordinate id ranges.
+    const std::string cmd = std::string("useradd --create-home --shell /bin/sh ") + kTestUser;
+    if (run_command(cmd) != 0) throw std::runtime_error("could not create the test user: " + cmd);
+  }
+  ::close(lock);
+  passwd* pw = ::getpwnam(kTestUser);
+  must(pw != nullptr, "getpwnam hutch-test");
+  return pw;
+}
+
+std::string stage_binary(const fs::path& dir, const std::string& source) {
+  const fs::path target = dir / fs::path(source).filename();
+  fs::copy_file(source, target, fs::copy_options::overwrite_existing);
+  fs::permissions(target, fs::perms(0755));
+  return target.string();
+}
+
+void drop_to(const passwd* pw) {
+  const std::string runtime_dir = "/tmp/hutch-test-runtime-" + std::to_string(pw->pw_uid);
+  ::mkdir(runtime_dir.c_str(), 0700);
+  must(::chown(runtime_dir.c_str(), pw->pw_uid, pw->pw_gid) == 0, "chown " + runtime_dir);
+  must(::chmod(runtime_dir.c_str(), 0700) == 0, "chmod " + runtime_dir);
+  must(::initgroups(pw->pw_name, pw->pw_gid) == 0, "initgroups");
+  must(::setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == 0, "setresgid");
+  must(::setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == 0, "setresuid");
+  if (::setuid(0) == 0) throw std::runtime_error("dropping root failed: could regain uid 0");
+  ::setenv("HOME", pw->pw_dir, 1);
+  ::setenv("USER", pw->pw_name, 1);
+  ::setenv("LOGNAME", pw->pw_name, 1);
+  ::setenv("XDG_RUNTIME_DIR", runtime_dir.c_str(), 1);
+  for (const char* var : {"XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"}) ::unsetenv(var);
+  must(::chdir("/") == 0, "chdir /");
+}
+
+}  // namespace
+
+StagedBinaries prepare_user_and_binaries(const std::string& hutch, const std::string& probe,
+                                         const std::string& make_rootfs) {
+  if (::geteuid() != 0) return StagedBinaries{hutch, probe, make_rootfs, ""};
+  passwd* pw = ensure_test_user();
+  char tmpl[] = "/tmp/hutch-stage-XXXXXX";
+  must(::mkdtemp(tmpl) != nullptr, "mkdtemp");
+  StagedBinaries staged{stage_binary(tmpl, hutch), stage_binary(tmpl, probe), stage_binary(tmpl, make_rootfs), tmpl};
+  must(::chmod(tmpl, 0755) == 0, "chmod stage dir");
+  // The user removes the stage directory at exit, so it owns it (not the binaries).
+  must(::chown(tmpl, pw->pw_uid, pw->pw_gid) == 0, "chown stage dir");
+  drop_to(pw);
+  return staged;
+}
+
+void build_busybox_rootfs(const fs::path& root, const fs::path& probe) {
+  for (const char* dir : {"bin", "sbin", "usr/bin", "usr/sbin", "etc", "proc", "dev", "tmp", "sys", "root", "work"}) {
+    fs::create_directories(root / dir);
+  }
+  fs::permissions(root / "tmp", fs::perms(01777));
+  fs::copy_file("/bin/busybox", root / "bin/busybox");
+  fs::copy_file(probe, root / "probe");
+  fs::permissions(root / "probe", fs::perms(0755));
+  FILE* list = ::popen("/bin/busybox --list-full", "r");
+  must(list != nullptr, "busybox --list-full");
+  char line[256];
+  while (std::fgets(line, sizeof line, list) != nullptr) {
+    std::string applet(line);
+    while (!applet.empty() && applet.back() == '\n') applet.pop_back();
+    const fs::path link = root / applet;
+    std::error_code ec;
+    fs::create_directories(link.parent_path(), ec);
+    fs::create_symlink("/bin/busybox", link, ec);
+  }
+  ::pclose(list);
+  std::ofstream(root / "etc/passwd") << "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n";
+  std::ofstream(root / "etc/group") << "root:x:0:\nnogroup:x:65534:\n";
+  std::ofstream(root / "etc/hostname") << "fixture\n";
+}
+
+fs::path debian_rootfs() {
+  const char* home = std::getenv("HOME");
+  if (home == nullptr) skip("no HOME to cache the Debian root filesystem in");
+  const fs::path cache = fs::path(home) / ".cache/hutch-tests";
+  fs::create_directories(cache);
+  const fs::path root = cache / "debian-bookworm";
+  const int lock = ::open((cache / "lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+  must(lock >= 0, "open cache lock");
+  must(::flock(lock, LOCK_EX) == 0, "flock cache lock");
+  if (!fs::exists(root / "etc/debian_version")) {
+    const std::string cmd = paths().make_rootfs.string() + " " + root.string() +
+                            " > " + (cache / "make-rootfs.log").string() + " 2>&1";
+    if (run_command(cmd) != 0) {
+      ::close(lock);
+      skip("scripts/make-rootfs could not build a Debian root filesystem here (no mmdebstrap, no "
+           "subordinate ids or no Debian mirror); see " + (cache / "make-rootfs.log").string());
+    }
+  }
+  ::close(lock);
+  return root;
+}
+
+}  // namespace hutch::testing

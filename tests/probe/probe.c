@@ -1,0 +1,251 @@
+/*
+ * probe: a static program the integration tests run inside real sandboxes.
+ *
+ * Each subcommand tries one thing and prints one exact token on stdout ("OK", an errno
+ * name such as "ENOENT", or a short fact), so that a test compares strings, never
+ * parses prose. Written in C and linked statically so that it runs in any fixture root
+ * filesystem, including a busybox one without a C library.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static int print_errno(int err) {
+  const char *name = strerrorname_np(err);
+  printf("%s\n", name ? name : "E?");
+  return 0;
+}
+
+static int result(int rc) {
+  if (rc == 0) {
+    printf("OK\n");
+    return 0;
+  }
+  return print_errno(errno);
+}
+
+static int is_number(const char *s) {
+  if (*s == '\0') return 0;
+  for (; *s; ++s)
+    if (*s < '0' || *s > '9') return 0;
+  return 1;
+}
+
+static int cmp_int(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
+
+/* Numeric entries of a /proc-like directory, sorted, excluding `skip`. */
+static int list_numbers(const char *dir, int skip, int *out, int max) {
+  DIR *d = opendir(dir);
+  if (!d) return -1;
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL && n < max) {
+    if (!is_number(e->d_name)) continue;
+    int v = atoi(e->d_name);
+    if (v != skip) out[n++] = v;
+  }
+  closedir(d);
+  qsort(out, (size_t)n, sizeof *out, cmp_int);
+  return n;
+}
+
+static void print_numbers(const int *v, int n) {
+  for (int i = 0; i < n; ++i) printf(i ? " %d" : "%d", v[i]);
+  printf("\n");
+}
+
+static int cmd_status(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  if (!f) return print_errno(errno);
+  char line[256];
+  while (fgets(line, sizeof line, f)) {
+    if (strncmp(line, "Cap", 3) == 0 || strncmp(line, "NoNewPrivs:", 11) == 0) fputs(line, stdout);
+  }
+  fclose(f);
+  return 0;
+}
+
+static int cmd_fds(void) {
+  DIR *d = opendir("/proc/self/fd");
+  if (!d) return print_errno(errno);
+  int v[256];
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL && n < 256) {
+    if (is_number(e->d_name) && atoi(e->d_name) != dirfd(d)) v[n++] = atoi(e->d_name);
+  }
+  closedir(d);
+  qsort(v, (size_t)n, sizeof *v, cmp_int);
+  print_numbers(v, n);
+  return 0;
+}
+
+static int cmd_pids(void) {
+  int v[4096];
+  int n = list_numbers("/proc", -1, v, 4096);
+  if (n < 0) return print_errno(errno);
+  print_numbers(v, n);
+  return 0;
+}
+
+static int cmd_netifs(void) {
+  struct if_nameindex *ifs = if_nameindex();
+  if (!ifs) return print_errno(errno);
+  int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  for (struct if_nameindex *i = ifs; i->if_index != 0; ++i) {
+    struct ifreq req;
+    memset(&req, 0, sizeof req);
+    strncpy(req.ifr_name, i->if_name, IFNAMSIZ - 1);
+    int up = sock >= 0 && ioctl(sock, SIOCGIFFLAGS, &req) == 0 && (req.ifr_flags & IFF_UP);
+    printf("%s%s:%s", i == ifs ? "" : " ", i->if_name, up ? "up" : "down");
+  }
+  printf("\n");
+  if_freenameindex(ifs);
+  return 0;
+}
+
+static int cmd_write(const char *path) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return print_errno(errno);
+  int rc = write(fd, "probe\n", 6) == 6 ? 0 : -1;
+  close(fd);
+  return result(rc);
+}
+
+static int cmd_read(const char *path) {
+  FILE *f = fopen(path, "r");
+  if (!f) return print_errno(errno);
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) fwrite(buf, 1, n, stdout);
+  fclose(f);
+  return 0;
+}
+
+/* Orphans a grandchild that exits at once: the zombie is reparented to pid 1, which
+ * must reap it. Prints "reaped" when no zombie is left, else "zombie PID". */
+static int cmd_orphans(int count) {
+  for (int k = 0; k < count; ++k) {
+    pid_t child = fork();
+    if (child == 0) {
+      if (fork() == 0) {
+        usleep(20000);
+        _exit(0);
+      }
+      _exit(0);
+    }
+    waitpid(child, NULL, 0);
+  }
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    int pids[4096];
+    int n = list_numbers("/proc", getpid(), pids, 4096);
+    int zombie = 0;
+    for (int i = 0; i < n && !zombie; ++i) {
+      char path[64], buf[512];
+      snprintf(path, sizeof path, "/proc/%d/stat", pids[i]);
+      FILE *f = fopen(path, "r");
+      if (!f) continue;
+      if (fgets(buf, sizeof buf, f)) {
+        char *close_paren = strrchr(buf, ')');
+        if (close_paren && close_paren[1] == ' ' && close_paren[2] == 'Z') zombie = pids[i];
+      }
+      fclose(f);
+    }
+    if (!zombie && attempt > 5) {
+      printf("reaped\n");
+      return 0;
+    }
+    if (zombie && attempt == 999) {
+      printf("zombie %d\n", zombie);
+      return 0;
+    }
+    usleep(10000);
+  }
+  return 0;
+}
+
+/* Forks `count` detached children that sleep forever, prints "ready", sleeps. */
+static int cmd_sleepers(int count) {
+  for (int k = 0; k < count; ++k) {
+    if (fork() == 0) {
+      setsid();
+      for (;;) pause();
+    }
+  }
+  printf("ready\n");
+  fflush(stdout);
+  for (;;) pause();
+  return 0;
+}
+
+static int cmd_tiocsti(int fd) {
+  char c = '#';
+  return result(ioctl(fd, TIOCSTI, &c));
+}
+
+static int cmd_ptrace(pid_t pid) {
+  if (ptrace(PTRACE_ATTACH, pid, NULL, NULL) != 0) return print_errno(errno);
+  printf("OK\n");
+  return 0;
+}
+
+static int cmd_env(void) {
+  extern char **environ;
+  for (char **e = environ; *e; ++e) printf("%s\n", *e);
+  return 0;
+}
+
+static int usage(void) {
+  fprintf(stderr,
+          "usage: probe status | fds | pids | netifs | hostname | id | env | stat PATH | write PATH |\n"
+          "             read PATH | exit N | kill-self SIG | orphans N | sleepers N | tiocsti FD |\n"
+          "             ptrace PID | echo ARG...\n");
+  return 2;
+}
+
+int main(int argc, char **argv) {
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  if (argc < 2) return usage();
+  const char *cmd = argv[1];
+  const char *arg = argc > 2 ? argv[2] : NULL;
+  struct stat st;
+  struct utsname uts;
+  if (!strcmp(cmd, "status")) return cmd_status();
+  if (!strcmp(cmd, "fds")) return cmd_fds();
+  if (!strcmp(cmd, "pids")) return cmd_pids();
+  if (!strcmp(cmd, "netifs")) return cmd_netifs();
+  if (!strcmp(cmd, "env")) return cmd_env();
+  if (!strcmp(cmd, "hostname")) return uname(&uts) == 0 ? (printf("%s\n", uts.nodename), 0) : print_errno(errno);
+  if (!strcmp(cmd, "id")) return printf("uid=%u gid=%u\n", getuid(), getgid()), 0;
+  if (!strcmp(cmd, "echo")) {
+    for (int i = 2; i < argc; ++i) printf(i > 2 ? " %s" : "%s", argv[i]);
+    printf("\n");
+    return 0;
+  }
+  if (!arg) return usage();
+  if (!strcmp(cmd, "stat")) return result(stat(arg, &st));
+  if (!strcmp(cmd, "write")) return cmd_write(arg);
+  if (!strcmp(cmd, "read")) return cmd_read(arg);
+  if (!strcmp(cmd, "exit")) return atoi(arg);
+  if (!strcmp(cmd, "kill-self")) return raise(atoi(arg)), 0;
+  if (!strcmp(cmd, "orphans")) return cmd_orphans(atoi(arg));
+  if (!strcmp(cmd, "sleepers")) return cmd_sleepers(atoi(arg));
+  if (!strcmp(cmd, "tiocsti")) return cmd_tiocsti(atoi(arg));
+  if (!strcmp(cmd, "ptrace")) return cmd_ptrace(atoi(arg));
+  return usage();
+}

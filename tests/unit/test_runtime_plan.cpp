@@ -1,0 +1,191 @@
+#include <sched.h>
+
+#include <algorithm>
+#include <set>
+
+#include <catch2/catch.hpp>
+
+#include "runtime/plan.hpp"
+#include "util/error.hpp"
+
+using namespace hutch::runtime;
+using hutch::policy::Mount;
+using hutch::policy::MountType;
+using hutch::policy::Network;
+using Catch::Matchers::Equals;
+
+namespace {
+
+// A root filesystem that has /proc, /dev, /tmp, /etc, /usr and nothing else.
+HostFacts facts(std::set<std::string> extra_paths = {}) {
+  HostFacts h;
+  h.uid = 1000;
+  h.gid = 1000;
+  h.env = {{"TERM", "screen"}, {"SECRET", "s"}, {"LANG", "C.UTF-8"}};
+  std::set<std::string> present{"/proc", "/dev", "/tmp", "/etc", "/usr"};
+  present.insert(extra_paths.begin(), extra_paths.end());
+  h.exists_in_rootfs = [present](const std::string& p) { return present.count(p) > 0; };
+  h.source_is_directory = [](const std::string& p) { return p.find(".conf") == std::string::npos; };
+  return h;
+}
+
+RunRequest request(std::vector<Mount> mounts = {}) {
+  RunRequest r;
+  r.policy.rootfs = "/srv/root";
+  r.policy.mounts = std::move(mounts);
+  r.argv = {"/bin/true"};
+  return r;
+}
+
+Mount bind(std::string src, std::string dst, bool ro = false) {
+  Mount m;
+  m.type = MountType::Bind;
+  m.source = std::move(src);
+  m.target = std::move(dst);
+  m.readonly = ro;
+  return m;
+}
+
+std::vector<std::string> targets(const Plan& p) {
+  std::vector<std::string> out;
+  for (const auto& s : p.mounts) out.push_back(s.target);
+  return out;
+}
+
+const MountStep& step_at(const Plan& p, const std::string& target) {
+  auto it = std::find_if(p.mounts.begin(), p.mounts.end(), [&](const MountStep& s) { return s.target == target; });
+  REQUIRE(it != p.mounts.end());
+  return *it;
+}
+
+}  // namespace
+
+TEST_CASE("plan: the default sandbox", "[unit][plan]") {
+  Plan p = plan_run(request(), facts());
+  CHECK(p.root.rootfs == "/srv/root");
+  CHECK_FALSE(p.root.overlay);
+  CHECK(p.clone_flags == (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP |
+                          CLONE_NEWNET));
+  CHECK(p.uid_map.inside == 0);
+  CHECK(p.uid_map.outside == 1000);
+  CHECK(p.uid_map.count == 1);
+  CHECK(p.gid_map.outside == 1000);
+  CHECK(p.hostname == "hutch");
+  CHECK(p.workdir == "/");
+  CHECK(p.network == Network::Loopback);
+  CHECK(p.env == std::vector<std::string>{"HOME=/root", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                                          "TERM=dumb"});
+}
+
+TEST_CASE("plan: /proc, then /dev, then /tmp, user mounts, and /dev sealed last", "[unit][plan]") {
+  Plan p = plan_run(request({bind("/data", "/tmp/data")}), facts());
+  CHECK(targets(p) == std::vector<std::string>{
+                          "/proc", "/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus",
+                          "/dev", "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty",
+                          "/dev/pts", "/dev/shm", "/dev/ptmx", "/dev/fd", "/dev/stdin", "/dev/stdout", "/dev/stderr",
+                          "/dev/core", "/tmp", "/tmp/data", "/dev"});
+  CHECK(p.mounts.back().kind == StepKind::Seal);
+  CHECK(step_at(p, "/proc").kind == StepKind::Proc);
+  CHECK(step_at(p, "/proc/sys").readonly);
+  CHECK(step_at(p, "/proc/sys").source_in_root);
+  CHECK_FALSE(step_at(p, "/dev/null").nodev);
+  CHECK_FALSE(step_at(p, "/dev/null").directory);
+  CHECK(step_at(p, "/tmp").mode == 01777);
+  // /tmp/data is created inside the /tmp tmpfs: no overlay needed.
+  CHECK_FALSE(p.root.overlay);
+}
+
+TEST_CASE("plan: a mount point missing from the rootfs asks for an overlay root", "[unit][plan]") {
+  CHECK(plan_run(request({bind("/data", "/data")}), facts()).root.overlay);
+  CHECK_FALSE(plan_run(request({bind("/data", "/data")}), facts({"/data"})).root.overlay);
+  HostFacts no_tmp = facts();
+  no_tmp.exists_in_rootfs = [](const std::string& p) { return p == "/proc" || p == "/dev"; };
+  CHECK(plan_run(request(), no_tmp).root.overlay);
+}
+
+TEST_CASE("plan: user mounts are ordered parents first and keep their flags", "[unit][plan]") {
+  Plan p = plan_run(request({bind("/b", "/x/y/z"), bind("/a", "/x", true), bind("/c.conf", "/etc/c.conf", true)}),
+                    facts({"/x"}));
+  auto t = targets(p);
+  auto x = std::find(t.begin(), t.end(), "/x");
+  auto xyz = std::find(t.begin(), t.end(), "/x/y/z");
+  CHECK(x < xyz);
+  CHECK(step_at(p, "/x").readonly);
+  CHECK_FALSE(step_at(p, "/x/y/z").readonly);
+  CHECK_FALSE(step_at(p, "/etc/c.conf").directory);
+  // /x/y/z lies in the /x bind: whether it exists is the bind's business, not the root's.
+  CHECK(p.root.overlay);  // /etc/c.conf is missing from the root
+}
+
+TEST_CASE("plan: a user --tmpfs /tmp replaces the default one", "[unit][plan]") {
+  Mount t;
+  t.type = MountType::Tmpfs;
+  t.target = "/tmp";
+  t.size = 1 << 20;
+  Plan p = plan_run(request({t}), facts());
+  auto ts = targets(p);
+  CHECK(std::count(ts.begin(), ts.end(), "/tmp") == 1);
+  CHECK(step_at(p, "/tmp").size == (1u << 20));
+}
+
+TEST_CASE("plan: invalid mounts are refused with the reason", "[unit][plan]") {
+  CHECK_THROWS_WITH(plan_run(request({bind("/a", "/x"), bind("/b", "/x/")}), facts()),
+                    Equals("mount target /x is given twice"));
+  CHECK_THROWS_WITH(plan_run(request({bind("/a", "/")}), facts()),
+                    Equals("mount target \"/\": the root is set with --rootfs, not a mount"));
+  CHECK_THROWS_WITH(plan_run(request({bind("/a", "/proc")}), facts()),
+                    Equals("mount target /proc: hutch mounts /proc itself; mount below it instead"));
+  CHECK_THROWS_WITH(plan_run(request({bind("/a", "x")}), facts()),
+                    Equals("mount target \"x\": \"x\" is not an absolute path"));
+  CHECK_THROWS_WITH(plan_run(request({bind("rel", "/x")}), facts()),
+                    Equals("bind source \"rel\" for /x is not an absolute path"));
+}
+
+TEST_CASE("plan: network modes", "[unit][plan]") {
+  RunRequest r = request();
+  r.policy.network = Network::Host;
+  r.policy.mount_sys = true;
+  Plan p = plan_run(r, facts({"/sys"}));
+  CHECK((p.clone_flags & CLONE_NEWNET) == 0);
+  CHECK(step_at(p, "/sys").kind == StepKind::Bind);  // sysfs needs our own netns
+  r.policy.network = Network::None;
+  Plan q = plan_run(r, facts({"/sys"}));
+  CHECK((q.clone_flags & CLONE_NEWNET) != 0);
+  CHECK(step_at(q, "/sys").kind == StepKind::Sysfs);
+  CHECK(step_at(q, "/sys").readonly);
+}
+
+TEST_CASE("plan: environment precedence is --env over --env-pass over defaults", "[unit][plan]") {
+  RunRequest r = request();
+  r.tty = true;
+  r.policy.env_pass = {"LANG", "SECRET", "MISSING"};
+  r.policy.env = {{"SECRET", "override"}, {"PATH", "/bin"}};
+  r.policy.user.uid = 1000;
+  Plan p = plan_run(r, facts());
+  CHECK(p.env == std::vector<std::string>{"HOME=/", "LANG=C.UTF-8", "PATH=/bin", "SECRET=override", "TERM=screen"});
+  r.policy.env = {{"BAD=NAME", "x"}};
+  CHECK_THROWS_WITH(plan_run(r, facts()),
+                    Equals("environment variable name \"BAD=NAME\" is invalid (expected NAME without '=')"));
+}
+
+TEST_CASE("plan: command, hostname, ids and workdir are validated", "[unit][plan]") {
+  RunRequest r = request();
+  r.argv.clear();
+  CHECK_THROWS_WITH(plan_run(r, facts()), Catch::Matchers::StartsWith("no command given"));
+  r = request();
+  r.policy.hostname = std::string(65, 'a');
+  CHECK_THROWS_WITH(plan_run(r, facts()), Catch::Matchers::EndsWith("is invalid (expected 1-64 letters, digits, '-' or '.')"));
+  r = request();
+  r.policy.workdir = "work";
+  CHECK_THROWS_WITH(plan_run(r, facts()), Equals("workdir: \"work\" is not an absolute path"));
+  r = request();
+  r.policy.rootfs = "relative/root";
+  CHECK_THROWS_WITH(plan_run(r, facts()), Equals("rootfs \"relative/root\" is not an absolute path"));
+  r = request();
+  r.tty = true;
+  HostFacts h = facts();
+  h.terminal_size = TerminalSize{30, 100};
+  Plan p = plan_run(r, h);
+  REQUIRE(p.tty_size.has_value());
+  CHECK(p.tty_size->cols == 100);
+}
