@@ -2,6 +2,7 @@
 
 #include <cap-ng.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include <cerrno>
 
@@ -11,6 +12,10 @@
 namespace hutch::caps {
 
 void drop_all() {
+  // libcap-ng keeps the pid its last capget/capset targeted; after a CLONE_VM child
+  // (the payload is started that way) it may hold another process's pid, and capset on
+  // another process fails with EPERM. Always aim at ourselves.
+  capng_setpid(static_cast<int>(::getpid()));
   capng_clear(CAPNG_SELECT_ALL);
   // capng_apply drops the bounding set first (which still needs CAP_SETPCAP), then the
   // permitted/effective/inheritable sets, then the ambient set.

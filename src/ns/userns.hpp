@@ -1,6 +1,7 @@
-// User namespace setup, done by the supervisor for its child (user_namespaces(7)):
-// setgroups is denied, then one gid and one uid are mapped. An unprivileged process may
-// map exactly its own ids, and only after writing "deny" to setgroups.
+// User namespace setup (user_namespaces(7)): setgroups is denied, then one gid and one
+// uid are mapped. An unprivileged process may map exactly its own ids, and only after
+// writing "deny" to setgroups. The child writes its own maps, as bubblewrap does: no
+// round trip to the supervisor on the way to a running sandbox.
 #pragma once
 
 #include <sys/types.h>
@@ -19,7 +20,7 @@ struct IdMap {
 // "0 1000 1\n": the line written to uid_map or gid_map. Pure.
 std::string format_id_map(const IdMap& map);
 
-// runs in: supervisor, after clone3 and before sync #1
-void write_id_maps(pid_t child, const IdMap& uid_map, const IdMap& gid_map);
+// runs in: child, first thing after clone3 (it writes /proc/self/{setgroups,gid_map,uid_map})
+void write_own_id_maps(const IdMap& uid_map, const IdMap& gid_map);
 
 }  // namespace hutch::ns

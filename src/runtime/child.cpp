@@ -2,10 +2,12 @@
 //  1. supervisor: build the Plan, check the root filesystem and bind sources (bad input
 //     fails here, before anything exists), create the sync channel and error pipe.
 //  2. supervisor: clone3(CLONE_NEWUSER|NEWNS|NEWPID|NEWNET|NEWIPC|NEWUTS|NEWCGROUP|PIDFD),
-//     still single-threaded.
-//  3. supervisor: write setgroups=deny, gid_map, uid_map; send sync #1 IdsMapped.
-//  4. child (pid 1): wait for #1, make / private, assemble the root, pivot_root, detach
-//     the old root, seal it read-only, set the hostname and loopback, fork the payload,
+//     still single-threaded; do what must happen outside before the payload runs (the
+//     cgroup placement, later), then send sync #1 SupervisorReady.
+//  3. child (pid 1): set the parent-death signal, write its own setgroups=deny, gid_map
+//     and uid_map, become non-dumpable.
+//  4. child: make / private, assemble the root, pivot_root, detach the old root, seal
+//     it read-only, set the hostname and loopback; wait for sync #1; fork the payload,
 //     close its copy of the error pipe, drop every capability and stay as the init.
 //  5. payload: reset signals, setsid, stdio, chdir, close every fd but 0-2 on exec, drop
 //     every capability set, no_new_privs, execve. Success closes the error pipe on exec
@@ -18,6 +20,7 @@
 
 #include "mount/assemble.hpp"
 #include "ns/net.hpp"
+#include "ns/userns.hpp"
 #include "ns/uts.hpp"
 #include "runtime/context.hpp"
 #include "util/error.hpp"
@@ -54,14 +57,14 @@ void build_root(const Plan& plan) {
 void child_main(ChildContext& ctx) noexcept {
   try {
     // ORDER: the parent-death signal first, so that a supervisor killed from here on
-    // takes the whole sandbox with it (pid 1 dying empties the pid namespace). A
-    // supervisor that died before this line is caught by sync #1 seeing EOF.
+    // takes the whole sandbox with it (pid 1 dying empties the pid namespace). One that
+    // died before this line has closed its end of the sync channel.
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) throw_sys("prctl", "PR_SET_PDEATHSIG");
-    ctx.sync.expect(SyncMsg::IdsMapped);  // sync #1: supervisor wrote setgroups/gid_map/uid_map
+    if (ctx.sync.peer_gone()) ::_exit(kExitSetupFailed);
+    ns::write_own_id_maps(ctx.plan.uid_map, ctx.plan.gid_map);
     // SECURITY: not dumpable from here on, so the payload cannot ptrace its init or read
-    // its memory through /proc/1 (ptrace(2), "ptrace access mode checking"). Only after
-    // sync #1: a non-dumpable process's /proc/PID files belong to root, and the
-    // supervisor must still be able to write our uid_map.
+    // its memory through /proc/1 (ptrace(2), "ptrace access mode checking"). ORDER: after
+    // the id maps: a non-dumpable process's /proc/self files belong to root.
     if (::prctl(PR_SET_DUMPABLE, 0) != 0) throw_sys("prctl", "PR_SET_DUMPABLE");
     build_root(ctx.plan);
     ns::set_hostname(ctx.plan.hostname);

@@ -1,5 +1,5 @@
 // The supervisor: hutch's own process, outside every namespace of the sandbox. It
-// creates the sandbox (steps 1-3 of the launch sequence in child.cpp), relays signals
+// creates the sandbox (steps 1-2 of the launch sequence in child.cpp), relays signals
 // and the terminal, and waits for the sandbox's init through a pidfd.
 #include "runtime/launcher.hpp"
 
@@ -15,7 +15,6 @@
 
 #include <fmt/format.h>
 
-#include "ns/userns.hpp"
 #include "runtime/context.hpp"
 #include "runtime/terminal.hpp"
 #include "util/error.hpp"
@@ -110,7 +109,9 @@ class Supervisor {
     terminal_.restore();
     drain_errors();
     drain_sync();
-    return outcome(sandbox_.reap());
+    Outcome out = outcome(sandbox_.reap());
+    log::debug("supervisor: sandbox gone");
+    return out;
   }
 
  private:
@@ -125,7 +126,10 @@ class Supervisor {
     if (fds[2].revents != 0) on_sync();
     if (fds[3].revents != 0) on_errors();
     terminal_.handle(fds);
-    if (fds[0].revents != 0) init_exited_ = true;
+    if (fds[0].revents != 0) {
+      log::debug("supervisor: init exited");
+      init_exited_ = true;
+    }
   }
 
   void on_signal() {
@@ -156,8 +160,8 @@ class Supervisor {
       case SyncMsg::PayloadStatus:
         collected_.payload_status = msg->value;
         break;
-      case SyncMsg::IdsMapped:
-        throw Error("sync channel: unexpected IdsMapped from the sandbox", EPROTO);
+      case SyncMsg::SupervisorReady:
+        throw Error("sync channel: unexpected SupervisorReady from the sandbox", EPROTO);
     }
   }
 
@@ -266,8 +270,10 @@ Outcome launch(const Plan& plan) {
   SandboxGuard sandbox(clone.pid, std::move(clone.pidfd));
   child_sync.close();
   errors.write.reset();
-  ns::write_id_maps(clone.pid, plan.uid_map, plan.gid_map);
-  sync.send(SyncMsg::IdsMapped);  // sync #1: supervisor wrote setgroups/gid_map/uid_map
+  // Work outside the sandbox that must be done before the payload runs goes here; the
+  // child assembles its root meanwhile and waits for this message only before forking
+  // the payload.
+  sync.send(SyncMsg::SupervisorReady);  // sync #1: nothing outside is left to do
   Supervisor supervisor(plan, sandbox, sync, std::move(errors.read), signals.fd());
   return supervisor.run();
 }

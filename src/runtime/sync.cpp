@@ -1,5 +1,6 @@
 #include "runtime/sync.hpp"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -31,7 +32,7 @@ constexpr std::size_t kMaxFailureText = 3800;        // header + text stay below
 
 std::string_view to_string(SyncMsg msg) {
   switch (msg) {
-    case SyncMsg::IdsMapped: return "IdsMapped";
+    case SyncMsg::SupervisorReady: return "SupervisorReady";
     case SyncMsg::PtyMaster: return "PtyMaster";
     case SyncMsg::PayloadStatus: return "PayloadStatus";
   }
@@ -91,6 +92,12 @@ std::optional<SyncMessage> SyncChannel::receive() {
   out.type = static_cast<SyncMsg>(wire.type);
   out.value = wire.value;
   return out;
+}
+
+bool SyncChannel::peer_gone() const {
+  pollfd p{fd_.get(), 0, 0};
+  if (sys::retry_eintr([&] { return ::poll(&p, 1, 0); }) < 0) throw_sys("poll", "sync channel");
+  return (p.revents & (POLLHUP | POLLERR)) != 0;
 }
 
 SyncMessage SyncChannel::expect(SyncMsg type) {

@@ -19,15 +19,15 @@
 namespace hutch::runtime {
 
 enum class SyncMsg : std::uint32_t {
-  IdsMapped = 1,      // sync #1, supervisor -> child: setgroups, gid_map and uid_map written
-  PtyMaster = 2,      // child -> supervisor: the pty master (SCM_RIGHTS); value unused
-  PayloadStatus = 3,  // child -> supervisor: the payload's wait status, just before init exits
+  SupervisorReady = 1,  // sync #1, supervisor -> child: outside setup done, the payload may start
+  PtyMaster = 2,        // child -> supervisor: the pty master (SCM_RIGHTS); value unused
+  PayloadStatus = 3,    // child -> supervisor: the payload's wait status, just before init exits
 };
 
 std::string_view to_string(SyncMsg msg);
 
 struct SyncMessage {
-  SyncMsg type = SyncMsg::IdsMapped;
+  SyncMsg type = SyncMsg::SupervisorReady;
   std::int32_t value = 0;
   UniqueFd fd;  // only for PtyMaster
 };
@@ -46,6 +46,8 @@ class SyncChannel {
 
   int fd() const noexcept { return fd_.get(); }
   void close() noexcept { fd_.reset(); }
+  // True when the peer has closed its end (it exited), without consuming anything.
+  bool peer_gone() const;
 
  private:
   UniqueFd fd_;

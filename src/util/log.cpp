@@ -1,5 +1,6 @@
 #include "util/log.hpp"
 
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -9,6 +10,15 @@ namespace hutch::log {
 namespace {
 std::atomic<Level> g_level{Level::Warn};
 std::atomic<int> g_fd{STDERR_FILENO};
+
+double monotonic_ms() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+// Debug lines carry the time since hutch started, so -vv doubles as a profile of the
+// launch sequence (the child inherits this value across clone3).
+const double g_start_ms = monotonic_ms();
 }  // namespace
 
 void set_level(Level level) noexcept { g_level = level; }
@@ -19,7 +29,7 @@ int fd() noexcept { return g_fd; }
 void write_line(Level lvl, std::string_view text) noexcept {
   std::string line = "hutch: ";
   if (lvl == Level::Warn) line += "warning: ";
-  if (lvl == Level::Debug) line += fmt::format("[{}] ", ::getpid());
+  if (lvl == Level::Debug) line += fmt::format("[{} +{:.3f}ms] ", ::getpid(), monotonic_ms() - g_start_ms);
   line.append(text);
   line.push_back('\n');
   // One write(2) per line so lines of the supervisor and the child do not interleave.

@@ -52,5 +52,5 @@ TEST_CASE("sync: messages and an fd travel over the channel", "[unit][sync]") {
   CHECK(c == 'z');
   a.close();
   CHECK_FALSE(b.receive().has_value());
-  CHECK_THROWS_WITH(b.expect(SyncMsg::IdsMapped), "sync channel closed while waiting for IdsMapped");
+  CHECK_THROWS_WITH(b.expect(SyncMsg::SupervisorReady), "sync channel closed while waiting for SupervisorReady");
 }
