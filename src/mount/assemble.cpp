@@ -140,6 +140,9 @@ void make_private_recursive() {
 Root prepare_root(const RootPlan& plan) {
   try {
     Root root = plan.overlay ? overlay_root(plan) : bind_root(plan);
+    if (plan.overlay) {
+      log::info("root: {} lacks mount points this run needs; they go to a throw-away overlay", plan.rootfs);
+    }
     log::debug("mount: root {} ({})", plan.rootfs, plan.overlay ? "overlay, tmpfs upper" : "read-only bind");
     return root;
   } catch (Error& e) {

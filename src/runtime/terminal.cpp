@@ -130,7 +130,12 @@ void TerminalRelay::drain() {
     char buf[kChunk];
     const ssize_t n = sys::retry_eintr([&] { return ::read(master_.get(), buf, sizeof buf); });
     if (n <= 0) break;
-    if (stdout_open_ && ::write(STDOUT_FILENO, buf, static_cast<std::size_t>(n)) < 0) stdout_open_ = false;
+    if (!stdout_open_) continue;
+    try {
+      sys::write_all(STDOUT_FILENO, buf, static_cast<std::size_t>(n), "stdout");
+    } catch (const Error&) {
+      stdout_open_ = false;
+    }
   }
   master_.reset();
 }
