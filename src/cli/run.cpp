@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "cli/cli.hpp"
+#include "cli/run.hpp"
 #include "cli/specs.hpp"
 #include "mount/spec.hpp"
 #include "runtime/host.hpp"
@@ -27,12 +28,6 @@ namespace {
 
 constexpr std::string_view kRunUsage = "usage: hutch run [OPTIONS] [--] COMMAND [ARG...]\n\n"
                                        "Run COMMAND in a new sandbox (docs/run.md).\n";
-
-struct RunArgs {
-  runtime::RunRequest request;
-  int verbosity = 0;
-  bool help = false;
-};
 
 po::options_description run_options() {
   po::options_description d("options");
@@ -87,10 +82,8 @@ const T* get(const po::variables_map& vm, const char* key) {
   return it == vm.end() || it->second.empty() ? nullptr : &it->second.as<T>();
 }
 
-void apply_overrides(const po::variables_map& vm, policy::Policy& pol) {
+void apply_overrides(const po::variables_map& vm, policy::Policy& pol, const std::string& cwd) {
   using Strings = std::vector<std::string>;
-  char cwd_buf[4096];
-  const std::string cwd = ::getcwd(cwd_buf, sizeof cwd_buf) != nullptr ? cwd_buf : "/";
   if (auto* v = get<std::string>(vm, "rootfs")) pol.rootfs = *v;
   if (auto* v = get<std::string>(vm, "uid")) pol.user.uid = parse_id(*v, "--uid");
   if (auto* v = get<std::string>(vm, "gid")) pol.user.gid = parse_id(*v, "--gid");
@@ -116,8 +109,24 @@ void apply_overrides(const po::variables_map& vm, policy::Policy& pol) {
   if (auto* v = get<Strings>(vm, "env-pass")) pol.env_pass.insert(pol.env_pass.end(), v->begin(), v->end());
 }
 
-RunArgs parse_run_args(std::span<char* const> args) {
-  std::vector<std::string> tokens(args.begin(), args.end());
+void print_run_help() {
+  std::cout << kRunUsage << "\n" << run_options() << "\n";
+}
+
+void set_verbosity(int verbosity) {
+  if (verbosity >= 2) log::set_level(log::Level::Debug);
+  else if (verbosity == 1) log::set_level(log::Level::Info);
+}
+
+std::string current_directory() {
+  char buf[4096];
+  if (::getcwd(buf, sizeof buf) == nullptr) throw_sys("getcwd", "");
+  return buf;
+}
+
+}  // namespace
+
+RunArgs parse_run_args(const std::vector<std::string>& tokens, const std::string& cwd) {
   const po::options_description desc = run_options();
   po::parsed_options parsed = [&] {
     try {
@@ -150,23 +159,16 @@ RunArgs parse_run_args(std::span<char* const> args) {
   if (out.request.argv.empty()) throw UsageError{"no command given", "run"};
   out.request.tty = vm["tty"].as<bool>();
   out.request.interactive = vm["interactive"].as<bool>();
-  apply_overrides(vm, out.request.policy);
+  apply_overrides(vm, out.request.policy, cwd);
+  if (out.request.policy.rootfs && !out.request.policy.rootfs->empty() && out.request.policy.rootfs->front() != '/') {
+    out.request.policy.rootfs = fmt::format("{}/{}", cwd, *out.request.policy.rootfs);
+  }
   return out;
 }
 
-void print_run_help() {
-  std::cout << kRunUsage << "\n" << run_options() << "\n";
-}
-
-void set_verbosity(int verbosity) {
-  if (verbosity >= 2) log::set_level(log::Level::Debug);
-  else if (verbosity == 1) log::set_level(log::Level::Info);
-}
-
-}  // namespace
-
 int run_command(std::span<char* const> args) {
-  RunArgs run = parse_run_args(args);
+  const std::string cwd = current_directory();
+  RunArgs run = parse_run_args(std::vector<std::string>(args.begin(), args.end()), cwd);
   if (run.help) {
     print_run_help();
     return 0;
@@ -175,10 +177,6 @@ int run_command(std::span<char* const> args) {
   policy::Policy& pol = run.request.policy;
   const bool default_root = !pol.rootfs;
   if (default_root) pol.rootfs = runtime::default_rootfs_path();
-  if (!pol.rootfs->empty() && pol.rootfs->front() != '/') {
-    char cwd[4096];
-    if (::getcwd(cwd, sizeof cwd) != nullptr) pol.rootfs = fmt::format("{}/{}", cwd, *pol.rootfs);
-  }
   const runtime::HostFacts host = [&] {
     try {
       return runtime::gather_host_facts(*pol.rootfs);

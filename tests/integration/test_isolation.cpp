@@ -1,6 +1,10 @@
 // Namespaces and privileges: what the payload can see and hold.
 #include <fcntl.h>
+#include <sys/shm.h>
 #include <unistd.h>
+
+#include <fstream>
+#include <sstream>
 
 #include <catch2/catch.hpp>
 
@@ -10,7 +14,7 @@ using hutch::testing::probe;
 using hutch::testing::run_hutch;
 using hutch::testing::run_args;
 
-TEST_CASE("pid: host processes are invisible; the payload is pid 2 under hutch's init", "[integration][ns]") {
+TEST_CASE("pid: host processes are invisible, the payload is pid 2 under hutch's init", "[integration][ns]") {
   auto r = probe({"pids"});
   CHECK(r.err == "");
   CHECK(r.exit_code == 0);
@@ -51,7 +55,7 @@ TEST_CASE("uts: the hostname is the sandbox's own", "[integration][ns]") {
   CHECK(bad.err == "hutch: hostname \"no spaces\" is invalid (expected 1-64 letters, digits, '-' or '.')\n");
 }
 
-TEST_CASE("userns: the caller is uid 0 inside by default; --uid/--gid choose", "[integration][ns]") {
+TEST_CASE("userns: the caller is uid 0 inside by default, --uid/--gid choose", "[integration][ns]") {
   CHECK(probe({"id"}).out == "uid=0 gid=0\n");
   CHECK(probe({"id"}, {"--uid", "1000", "--gid", "100"}).out == "uid=1000 gid=100\n");
   // Only the caller's own ids are mapped: host root's files show as the overflow id.
@@ -101,7 +105,7 @@ TEST_CASE("env: clean environment with defaults, --env and --env-pass", "[integr
         "TERM=dumb\n");
 }
 
-TEST_CASE("env: HOME follows the uid; --workdir sets the working directory", "[integration][env]") {
+TEST_CASE("env: HOME follows the uid, --workdir sets the working directory", "[integration][env]") {
   auto r = run_hutch(run_args({"/bin/sh", "-c", "echo $HOME; pwd"}, {"--uid", "1000", "--workdir", "/tmp"}));
   CHECK(r.exit_code == 0);
   CHECK(r.out == "/\n/tmp\n");
@@ -111,4 +115,41 @@ TEST_CASE("init: the payload cannot ptrace its init", "[integration][process]") 
   auto r = probe({"ptrace", "1"});
   CHECK(r.exit_code == 0);
   CHECK(r.out == "EPERM\n");
+}
+
+TEST_CASE("ipc: the host's System V IPC objects are invisible", "[integration][ns]") {
+  const int shm = ::shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+  REQUIRE(shm >= 0);
+  std::ifstream host("/proc/sysvipc/shm");
+  std::stringstream listing;
+  listing << host.rdbuf();
+  const bool visible_on_host = listing.str().find(" " + std::to_string(shm) + " ") != std::string::npos;
+  auto r = probe({"count-entries", "/proc/sysvipc/shm"});
+  ::shmctl(shm, IPC_RMID, nullptr);
+  CHECK(visible_on_host);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "0\n");
+}
+
+TEST_CASE("cgroup: the sandbox sees its own cgroup as the root of every hierarchy", "[integration][ns]") {
+  auto r = probe({"read", "/proc/self/cgroup"});
+  CHECK(r.exit_code == 0);
+  REQUIRE_FALSE(r.out.empty());
+  std::istringstream lines(r.out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    INFO(line);
+    CHECK(line.substr(line.rfind(':')) == ":/");
+  }
+}
+
+TEST_CASE("mount: the host's mount table is gone, only the sandbox's mounts remain", "[integration][mount]") {
+  auto r = probe({"mounts"});
+  CHECK(r.exit_code == 0);
+  // /proc/sysrq-trigger exists only on kernels built with CONFIG_MAGIC_SYSRQ.
+  const bool sysrq = ::access("/proc/sysrq-trigger", F_OK) == 0;
+  CHECK(r.out ==
+        "/\n/dev\n/dev/full\n/dev/null\n/dev/pts\n/dev/random\n/dev/shm\n/dev/tty\n/dev/urandom\n/dev/zero\n"
+        "/proc\n/proc/bus\n/proc/irq\n/proc/sys\n" +
+            std::string(sysrq ? "/proc/sysrq-trigger\n" : "") + "/tmp\n");
 }

@@ -61,12 +61,12 @@ TEST_CASE("mount: /dev holds only the minimal nodes and is sealed", "[integratio
   CHECK(probe({"write", "/dev/full"}).out == "ENOSPC\n");
 }
 
-TEST_CASE("mount: /proc is fresh; its kernel knobs are read-only", "[integration][mount]") {
+TEST_CASE("mount: /proc is fresh, its kernel knobs are read-only", "[integration][mount]") {
   CHECK(probe({"read", "/proc/self/comm"}).out == "probe\n");
   CHECK(probe({"write", "/proc/sys/kernel/hostname"}).out == "EROFS\n");
 }
 
-TEST_CASE("mount: no /sys unless asked; --sys gives a read-only one", "[integration][mount]") {
+TEST_CASE("mount: no /sys unless asked, --sys gives a read-only one", "[integration][mount]") {
   CHECK(probe({"stat", "/sys/kernel"}).out == "ENOENT\n");
   CHECK(probe({"stat", "/sys/kernel"}, {"--sys"}).out == "OK\n");
   CHECK(probe({"write", "/sys/kernel/newfile"}, {"--sys"}).out == "EROFS\n");
@@ -84,7 +84,7 @@ TEST_CASE("mount: --bind is writable, --ro-bind is not, both show the host files
   CHECK(!fs::exists(ro / "new"));
 }
 
-TEST_CASE("mount: a single file can be bound; a missing source is a clear error", "[integration][mount]") {
+TEST_CASE("mount: a single file can be bound, a missing source is a clear error", "[integration][mount]") {
   auto file = hutch::testing::host_temp_file("conf", "setting=1\n");
   CHECK(probe({"read", "/etc/app.conf"}, {"--ro-bind", file.string() + ":/etc/app.conf"}).out == "setting=1\n");
   const std::string missing = (paths().work / "missing").string();

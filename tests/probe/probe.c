@@ -204,6 +204,34 @@ static int cmd_ptrace(pid_t pid) {
   return 0;
 }
 
+/* Lines of a file minus its header line: SysV IPC objects in /proc/sysvipc/ *. */
+static int cmd_count_entries(const char *path) {
+  FILE *f = fopen(path, "r");
+  if (!f) return print_errno(errno);
+  char line[1024];
+  int lines = 0;
+  while (fgets(line, sizeof line, f)) ++lines;
+  fclose(f);
+  printf("%d\n", lines > 0 ? lines - 1 : 0);
+  return 0;
+}
+
+/* Mount points of this mount namespace, sorted, one per line. */
+static int cmd_mounts(void) {
+  FILE *f = fopen("/proc/self/mountinfo", "r");
+  if (!f) return print_errno(errno);
+  char line[4096];
+  char points[256][256];
+  int n = 0;
+  while (fgets(line, sizeof line, f) && n < 256) {
+    if (sscanf(line, "%*s %*s %*s %*s %255s", points[n]) == 1) ++n;
+  }
+  fclose(f);
+  qsort(points, (size_t)n, sizeof points[0], (int (*)(const void *, const void *))strcmp);
+  for (int i = 0; i < n; ++i) printf("%s\n", points[i]);
+  return 0;
+}
+
 static int cmd_env(void) {
   extern char **environ;
   for (char **e = environ; *e; ++e) printf("%s\n", *e);
@@ -212,9 +240,9 @@ static int cmd_env(void) {
 
 static int usage(void) {
   fprintf(stderr,
-          "usage: probe status | fds | pids | netifs | hostname | id | env | stat PATH | write PATH |\n"
-          "             read PATH | exit N | kill-self SIG | orphans N | sleepers N | tiocsti FD |\n"
-          "             ptrace PID | echo ARG...\n");
+          "usage: probe status | fds | pids | netifs | hostname | id | env | mounts | stat PATH |\n"
+          "             write PATH | read PATH | count-entries PATH | exit N | kill-self SIG |\n"
+          "             orphans N | sleepers N | tiocsti FD | ptrace PID | echo ARG...\n");
   return 2;
 }
 
@@ -230,6 +258,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "pids")) return cmd_pids();
   if (!strcmp(cmd, "netifs")) return cmd_netifs();
   if (!strcmp(cmd, "env")) return cmd_env();
+  if (!strcmp(cmd, "mounts")) return cmd_mounts();
   if (!strcmp(cmd, "hostname")) return uname(&uts) == 0 ? (printf("%s\n", uts.nodename), 0) : print_errno(errno);
   if (!strcmp(cmd, "id")) return printf("uid=%u gid=%u\n", getuid(), getgid()), 0;
   if (!strcmp(cmd, "echo")) {
@@ -241,6 +270,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "stat")) return result(stat(arg, &st));
   if (!strcmp(cmd, "write")) return cmd_write(arg);
   if (!strcmp(cmd, "read")) return cmd_read(arg);
+  if (!strcmp(cmd, "count-entries")) return cmd_count_entries(arg);
   if (!strcmp(cmd, "exit")) return atoi(arg);
   if (!strcmp(cmd, "kill-self")) return raise(atoi(arg)), 0;
   if (!strcmp(cmd, "orphans")) return cmd_orphans(atoi(arg));
