@@ -21,6 +21,7 @@
 #include "runtime/pty.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
+#include "util/signals.hpp"
 #include "util/sys.hpp"
 
 namespace hutch::runtime {
@@ -32,13 +33,7 @@ void ignore_signal(int) {}
 // the parent namespace. Give every signal a handler, block them all, read them from
 // a signalfd.
 UniqueFd take_over_signals() {
-  struct sigaction sa{};
-  sa.sa_handler = ignore_signal;
-  sigemptyset(&sa.sa_mask);
-  for (int sig = 1; sig < NSIG; ++sig) {
-    if (sig == SIGKILL || sig == SIGSTOP) continue;
-    ::sigaction(sig, &sa, nullptr);  // fails harmlessly for the reserved RT signals
-  }
+  sig::set_all_dispositions(ignore_signal);
   sigset_t all;
   sigfillset(&all);
   if (::sigprocmask(SIG_BLOCK, &all, nullptr) != 0) throw_sys("sigprocmask", "init");

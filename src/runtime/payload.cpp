@@ -17,6 +17,7 @@
 #include "runtime/context.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
+#include "util/signals.hpp"
 #include "util/sys.hpp"
 
 namespace hutch::runtime {
@@ -24,13 +25,7 @@ namespace {
 
 // Blocked and ignored signals survive execve(2); the command starts with defaults.
 void reset_signals() {
-  struct sigaction sa{};
-  sa.sa_handler = SIG_DFL;
-  sigemptyset(&sa.sa_mask);
-  for (int sig = 1; sig < NSIG; ++sig) {
-    if (sig == SIGKILL || sig == SIGSTOP) continue;
-    ::sigaction(sig, &sa, nullptr);
-  }
+  sig::set_all_dispositions(SIG_DFL);
   sigset_t none;
   sigemptyset(&none);
   if (::sigprocmask(SIG_SETMASK, &none, nullptr) != 0) throw_sys("sigprocmask", "payload");
