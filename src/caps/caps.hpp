@@ -8,9 +8,13 @@
 
 namespace hutch::caps {
 
-// runs in: child or payload, after the mounts; the process has no capability afterwards
+// runs in: init, after the mounts; drops every set with libcap-ng, then checks
 void drop_all();
-// runs in: child or payload; prctl(PR_SET_NO_NEW_PRIVS)
+// runs in: init; prctl(PR_SET_NO_NEW_PRIVS)
 void set_no_new_privs();
+// runs in: payload, just before execve. Checks, with raw syscalls only (no allocation
+// on success: the payload shares init's memory until execve), that every capability
+// set is empty and no_new_privs is set; throws otherwise.
+void verify_unprivileged();
 
 }  // namespace hutch::caps

@@ -38,6 +38,7 @@ po::options_description run_options() {
       ("ro-bind", po::value<std::vector<std::string>>()->value_name("SRC:DST"), "bind SRC read-only at DST")
       ("tmpfs", po::value<std::vector<std::string>>()->value_name("DST[:SIZE]"), "a fresh tmpfs at DST")
       ("sys", po::bool_switch(), "mount a read-only /sys")
+      ("allow-nested-userns", po::bool_switch(), "let the command create user namespaces of its own")
       ("net", po::value<std::string>()->value_name("MODE"), "none, loopback (default) or host")
       ("uid", po::value<std::string>()->value_name("N"), "uid inside the sandbox (default 0)")
       ("gid", po::value<std::string>()->value_name("N"), "gid inside the sandbox (default 0)")
@@ -91,6 +92,7 @@ void apply_overrides(const po::variables_map& vm, policy::Policy& pol, const std
   if (auto* v = get<std::string>(vm, "net")) pol.network = parse_network(*v);
   if (auto* v = get<std::string>(vm, "workdir")) pol.workdir = *v;
   if (vm["sys"].as<bool>()) pol.mount_sys = true;
+  if (vm["allow-nested-userns"].as<bool>()) pol.nested_user_namespaces = true;
   // Binds and tmpfs mounts keep the order of the command line among themselves.
   for (const char* key : {"bind", "ro-bind", "tmpfs"}) {
     const Strings* specs = get<Strings>(vm, key);

@@ -8,11 +8,20 @@
 #pragma once
 
 #include <span>
+#include <vector>
 
 #include "mount/spec.hpp"
 #include "util/fd.hpp"
 
 namespace hutch::mount {
+
+// O_PATH fds of every host path the run mounts, opened (and checked against what the
+// supervisor found) before anything is mounted: a mount of ours can then never hide or
+// replace a source, not even the staging area on top of --rootfs.
+struct Sources {
+  UniqueFd rootfs;
+  std::vector<UniqueFd> binds;  // binds[i] for steps[i] when it binds a host path
+};
 
 struct Root {
   UniqueFd fd;       // the root mount of the sandbox, attached
@@ -21,10 +30,12 @@ struct Root {
 
 // runs in: child, before pivot_root
 void make_private_recursive();
+// runs in: child, before pivot_root and before any other mount
+Sources open_sources(const RootPlan& root, std::span<const MountStep> steps);
 // runs in: child, before pivot_root
-Root prepare_root(const RootPlan& plan);
+Root prepare_root(const RootPlan& plan, const Sources& sources);
 // runs in: child, before pivot_root
-void apply_steps(int root_fd, std::span<const MountStep> steps);
+void apply_steps(int root_fd, std::span<const MountStep> steps, const Sources& sources);
 // runs in: child, before pivot_root; seals an overlay root read-only once populated
 void finish_root(const Root& root);
 // runs in: child; afterwards "/" is the sandbox's root and the old root is detached

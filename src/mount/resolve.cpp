@@ -52,19 +52,28 @@ void create_one(int parent_fd, std::string_view name, bool directory, std::strin
     if (::mkdirat(parent_fd, n.c_str(), 0755) != 0 && errno != EEXIST) cannot_create(errno, full);
     return;
   }
-  const int fd = ::openat(parent_fd, n.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd < 0) cannot_create(errno, full);
-  ::close(fd);
+  const UniqueFd created(::openat(parent_fd, n.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+  if (!created) cannot_create(errno, full);
 }
 
 }  // namespace
 
-int try_open_in_root(int root_fd, std::string_view path) {
-  return sys::try_openat2(root_fd, relative(path), O_PATH, kResolve);
+int try_open_in_root(int root_fd, std::string_view path, bool no_symlinks) {
+  return sys::try_openat2(root_fd, relative(path), O_PATH, kResolve | (no_symlinks ? RESOLVE_NO_SYMLINKS : 0));
 }
 
-UniqueFd ensure_mount_point(int root_fd, std::string_view path, bool directory) {
-  int fd = try_open_in_root(root_fd, path);
+UniqueFd ensure_mount_point(int root_fd, std::string_view path, bool directory, bool no_symlinks) {
+  auto open_checked = [&](std::string_view p) {
+    const int r = try_open_in_root(root_fd, p, no_symlinks);
+    if (r == -ELOOP && no_symlinks) {
+      throw Error(fmt::format("mount point {}: a symlink in the root filesystem is on the way; hutch mounts "
+                              "/proc, /dev, /tmp and /sys only on real directories",
+                              p),
+                  ELOOP);
+    }
+    return r;
+  };
+  int fd = open_checked(path);
   if (fd == -ENOENT) {
     // Walk down from the root, resolving every prefix from the root again so that each
     // one is confined by RESOLVE_IN_ROOT, and create what is missing.
@@ -75,10 +84,10 @@ UniqueFd ensure_mount_point(int root_fd, std::string_view path, bool directory) 
       prefix += '/';
       prefix += parts[i];
       const bool last = i + 1 == parts.size();
-      int next = try_open_in_root(root_fd, prefix);
+      int next = open_checked(prefix);
       if (next == -ENOENT) {
         create_one(parent.get(), parts[i], last ? directory : true, prefix);
-        next = try_open_in_root(root_fd, prefix);
+        next = open_checked(prefix);
         if (next == -ENOENT) {
           throw Error(fmt::format("open mount point {}: it is a symlink to a path missing from the root "
                                   "filesystem (links are resolved inside the root)",

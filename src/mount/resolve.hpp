@@ -14,11 +14,13 @@
 namespace hutch::mount {
 
 // O_PATH fd of `path` (absolute, normalized) inside root_fd; -errno when it fails.
-int try_open_in_root(int root_fd, std::string_view path);
+// With no_symlinks, any symlink on the way fails with -ELOOP.
+int try_open_in_root(int root_fd, std::string_view path, bool no_symlinks = false);
 
 // O_PATH fd of the mount point `path` inside root_fd, creating it (a directory, or an
 // empty file when !directory) and any missing parents with mode 0755 when absent.
-// Throws when it exists with the wrong type or cannot be created.
-UniqueFd ensure_mount_point(int root_fd, std::string_view path, bool directory);
+// Throws when it exists with the wrong type, cannot be created, or (no_symlinks) a
+// symlink lies on the way.
+UniqueFd ensure_mount_point(int root_fd, std::string_view path, bool directory, bool no_symlinks = false);
 
 }  // namespace hutch::mount

@@ -18,6 +18,7 @@ std::string describe_step(const MountStep& s) {
   flag(s.nodev, "nodev");
   flag(s.noexec, "noexec");
   flag(s.optional, "optional");
+  flag(s.no_symlinks, "no-symlinks");
   switch (s.kind) {
     case StepKind::Bind:
       return fmt::format("bind {}{} -> {} ({})", s.source_in_root ? "sandbox:" : "", s.source, s.target, flags);

@@ -41,6 +41,7 @@ struct Policy {
   std::string hostname = "hutch";
   Network network = Network::Loopback;
   bool mount_sys = false;             // a read-only /sys; absent unless asked for
+  bool nested_user_namespaces = false;  // may the payload create user namespaces?
   std::vector<Mount> mounts;          // in addition to /proc, /dev and /tmp
   std::map<std::string, std::string> env;  // set in the payload's environment
   std::vector<std::string> env_pass;       // copied from the caller's environment

@@ -4,14 +4,21 @@
 //  2. supervisor: clone3(CLONE_NEWUSER|NEWNS|NEWPID|NEWNET|NEWIPC|NEWUTS|NEWCGROUP|PIDFD),
 //     still single-threaded; do what must happen outside before the payload runs (the
 //     cgroup placement, later), then send sync #1 SupervisorReady.
-//  3. child (pid 1): set the parent-death signal, write its own setgroups=deny, gid_map
-//     and uid_map, become non-dumpable.
-//  4. child: make / private, assemble the root, pivot_root, detach the old root, seal
-//     it read-only, set the hostname and loopback; wait for sync #1; fork the payload,
-//     close its copy of the error pipe, drop every capability and stay as the init.
-//  5. payload: reset signals, setsid, stdio, chdir, close every fd but 0-2 on exec, drop
-//     every capability set, no_new_privs, execve. Success closes the error pipe on exec
-//     (sync #2: EOF means it runs); a failure writes {kind, errno, text} to it.
+//  3. child (pid 1): set the parent-death signal, start a session, write its own
+//     setgroups=deny, gid_map and uid_map, forbid nested user namespaces, become
+//     non-dumpable.
+//  4. child: open the host paths to mount (checked against what the supervisor found),
+//     make / private, assemble the root, pivot_root, detach the old root, seal it
+//     read-only, set the hostname and loopback.
+//  5. init (the child, from here on): open the pty (-t), prepare the command's argv and
+//     envp, drop every capability set and set no_new_privs, wait for sync #1, start the
+//     payload (CLONE_VM|CLONE_VFORK: init sleeps until execve), point its own stdio at
+//     /dev/null, close its copy of the error pipe and stay as the init.
+//  6. payload: reset signals, setsid, stdio, chdir, close every fd but 0-2 on exec,
+//     check that no capability is left and no_new_privs is set, execve. Success closes
+//     the error pipe on exec (sync #2: EOF means it runs); a failure writes
+//     {kind, errno, text} to it.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -25,6 +32,7 @@
 #include "runtime/context.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
+#include "util/sys.hpp"
 
 namespace hutch::runtime {
 
@@ -44,11 +52,23 @@ namespace {
 
 // runs in: child, before pivot_root
 void build_root(const Plan& plan) {
+  const mount::Sources sources = mount::open_sources(plan.root, plan.mounts);
   mount::make_private_recursive();
-  mount::Root root = mount::prepare_root(plan.root);
-  mount::apply_steps(root.fd.get(), plan.mounts);
+  mount::Root root = mount::prepare_root(plan.root, sources);
+  mount::apply_steps(root.fd.get(), plan.mounts, sources);
   mount::finish_root(root);
   mount::pivot_into(root.fd.get());
+}
+
+// runs in: child, after the id maps, before pivot_root
+// SECURITY: inside its own user namespace the payload could create another one and
+// hold every capability there, reaching kernel code (mount, netfilter, keyrings...)
+// that is otherwise closed to it. user.max_user_namespaces is a limit of our user
+// namespace (namespaces(7), /proc/sys/user): 0 forbids nesting for everything inside.
+void forbid_nested_user_namespaces() {
+  UniqueFd fd = sys::open("/proc/sys/user/max_user_namespaces", O_WRONLY);
+  sys::write_all(fd.get(), "0\n", "/proc/sys/user/max_user_namespaces");
+  log::debug("userns: nesting forbidden (max_user_namespaces=0)");
 }
 
 }  // namespace
@@ -61,7 +81,11 @@ void child_main(ChildContext& ctx) noexcept {
     // died before this line has closed its end of the sync channel.
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) throw_sys("prctl", "PR_SET_PDEATHSIG");
     if (ctx.sync.peer_gone()) ::_exit(kExitSetupFailed);
+    // A session of its own: signals for hutch's process group (^C on a terminal, kill
+    // -- -PGID) reach the sandbox once, relayed by the supervisor, not also directly.
+    if (::setsid() < 0) throw_sys("setsid", "sandbox init");
     ns::write_own_id_maps(ctx.plan.uid_map, ctx.plan.gid_map);
+    if (!ctx.plan.allow_nested_userns) forbid_nested_user_namespaces();
     // SECURITY: not dumpable from here on, so the payload cannot ptrace its init or read
     // its memory through /proc/1 (ptrace(2), "ptrace access mode checking"). ORDER: after
     // the id maps: a non-dumpable process's /proc/self files belong to root.

@@ -6,6 +6,9 @@
 #include "runtime/launcher.hpp"
 #include "runtime/plan.hpp"
 #include "runtime/sync.hpp"
+
+#include <string>
+#include <vector>
 #include "util/fd.hpp"
 
 namespace hutch::runtime {
@@ -19,11 +22,21 @@ struct ChildContext {
 // runs in: child (pid 1 of the new pid namespace); never returns
 [[noreturn]] void child_main(ChildContext& ctx) noexcept;
 
-// runs in: child, after pivot_root; forks the payload and stays as its init
+// The command, made ready for execve(2) by init before the payload exists: the payload
+// shares init's memory until execve and must not allocate on its way there.
+struct PreparedExec {
+  std::vector<std::string> candidates;  // paths to try in order (PATH search done here)
+  std::vector<char*> argv;              // null-terminated, pointing into the plan
+  std::vector<char*> envp;
+};
+PreparedExec prepare_exec(const Plan& plan);
+
+// runs in: child, after pivot_root; starts the payload and stays as its init
 [[noreturn]] void run_init(ChildContext& ctx);
 
-// runs in: payload (forked by init), after pivot_root; never returns
-[[noreturn]] void payload_main(ChildContext& ctx, int pty_slave) noexcept;
+// runs in: payload (started by init with CLONE_VM|CLONE_VFORK), after pivot_root;
+// never returns. Allocates nothing until execve, failures excepted.
+[[noreturn]] void payload_main(ChildContext& ctx, const PreparedExec& exec, int pty_slave) noexcept;
 
 // Reports an exception on the error pipe; never throws.
 void report_current_exception(int error_fd, FailureKind kind) noexcept;

@@ -3,13 +3,13 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <pwd.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <memory>
 
 #include <fmt/format.h>
 
+#include "mount/hostpath.hpp"
 #include "runtime/terminal.hpp"
 #include "util/error.hpp"
 #include "util/sys.hpp"
@@ -28,12 +28,6 @@ std::map<std::string, std::string> caller_environment() {
     env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
   }
   return env;
-}
-
-std::shared_ptr<UniqueFd> open_rootfs(const std::string& rootfs) {
-  const int fd = ::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) throw_sys("rootfs", rootfs);
-  return std::make_shared<UniqueFd>(fd);
 }
 
 }  // namespace
@@ -57,18 +51,16 @@ HostFacts gather_host_facts(const std::string& rootfs) {
   facts.gid = ::getgid();
   facts.env = caller_environment();
   facts.terminal_size = caller_terminal_size();
-  std::shared_ptr<UniqueFd> root = open_rootfs(rootfs);
-  facts.exists_in_rootfs = [root](const std::string& path) {
+  auto [root, is_dir] = mount::find_host_path(rootfs, "rootfs");
+  if (!is_dir) throw_errno(ENOTDIR, "rootfs", rootfs);
+  facts.rootfs = root;
+  std::shared_ptr<UniqueFd> root_fd = std::make_shared<UniqueFd>(mount::open_host_path(root, "rootfs"));
+  facts.exists_in_rootfs = [root_fd](const std::string& path) {
     const std::string rel = path == "/" ? "." : path.substr(1);
-    const int fd = sys::try_openat2(root->get(), rel, O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
-    const UniqueFd found(fd);
+    const UniqueFd found(sys::try_openat2(root_fd->get(), rel, O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS));
     return found.valid();
   };
-  facts.source_is_directory = [](const std::string& source) {
-    struct stat st{};
-    if (::stat(source.c_str(), &st) != 0) throw_sys("bind source", source);
-    return S_ISDIR(st.st_mode);
-  };
+  facts.find_source = [](const std::string& source) { return mount::find_host_path(source, "bind source"); };
   return facts;
 }
 

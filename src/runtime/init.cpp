@@ -6,15 +6,15 @@
 // status on the sync channel, and exits with the payload's code. It holds no
 // capability and is not dumpable, so the payload can neither ptrace nor impersonate it.
 #include <fcntl.h>
-#include <signal.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <vector>
+#include <array>
 
 #include "caps/caps.hpp"
 #include "runtime/context.hpp"
@@ -29,6 +29,7 @@ namespace {
 
 void ignore_signal(int) {}
 
+// runs in: init, before the payload exists
 // pid_namespaces(7): pid 1 only receives the signals it has a handler for, even from
 // the parent namespace. Give every signal a handler, block them all, read them from
 // a signalfd.
@@ -42,22 +43,23 @@ UniqueFd take_over_signals() {
   return sfd;
 }
 
-// init keeps only the sync channel and its signalfd; its stdio becomes /dev/null so a
-// reader of the payload's output sees EOF when the payload (not init) closes it.
-void shed_fds(const std::vector<int>& keep) {
-  UniqueFd null = sys::open("/dev/null", O_RDWR);
+// runs in: init, after the payload has called execve. No allocation: see spawn_payload.
+// init keeps only the fds in `keep` (ascending, above 2); its stdio becomes /dev/null so
+// a reader of the payload's output sees EOF when the payload (not init) closes it.
+void shed_fds(int null_fd, std::array<int, 4> keep) {
   for (int fd : {0, 1, 2}) {
-    if (::dup2(null.get(), fd) < 0) throw_sys("dup2 /dev/null onto", std::to_string(fd));
+    if (::dup2(null_fd, fd) < 0) throw_sys("dup2 /dev/null onto", "init's stdio");
   }
-  null.reset();
-  std::vector<int> sorted = keep;
-  std::sort(sorted.begin(), sorted.end());
+  std::sort(keep.begin(), keep.end());
   unsigned first = 3;
-  for (int fd : sorted) {
-    if (static_cast<unsigned>(fd) > first) ::close_range(first, static_cast<unsigned>(fd) - 1, 0);
+  for (int fd : keep) {
+    if (fd < static_cast<int>(first)) continue;
+    if (static_cast<unsigned>(fd) > first && ::close_range(first, static_cast<unsigned>(fd) - 1, 0) != 0) {
+      throw_sys("close_range", "init's fds");
+    }
     first = static_cast<unsigned>(fd) + 1;
   }
-  ::close_range(first, ~0U, 0);
+  if (::close_range(first, ~0U, 0) != 0) throw_sys("close_range", "init's fds");
 }
 
 int exit_code_of(int status) {
@@ -81,77 +83,116 @@ bool reap(pid_t payload, int& payload_status) {
   return payload_done;
 }
 
+// runs in: init, for the rest of its life
 [[noreturn]] void supervise_payload(ChildContext& ctx, pid_t payload, int sfd) {
   for (;;) {
     signalfd_siginfo info{};
     const std::size_t n = sys::read_some(sfd, &info, sizeof info, "init signalfd");
     if (n != sizeof info) throw Error("init: short read from signalfd", EIO);
-    const int sig = static_cast<int>(info.ssi_signo);
+    const int s = static_cast<int>(info.ssi_signo);
     int status = 0;
-    if (sig == SIGCHLD) {
+    if (s == SIGCHLD) {
       if (reap(payload, status)) {
         ctx.sync.send(SyncMsg::PayloadStatus, status);
         ::_exit(exit_code_of(status));
       }
       continue;
     }
-    ::kill(payload, sig);  // the payload may already be gone; the SIGCHLD will tell
+    ::kill(payload, s);  // the payload may already be gone; the SIGCHLD will tell
   }
 }
 
 struct PayloadStart {
   ChildContext* ctx;
+  const PreparedExec* exec;
   int pty_slave;
 };
 
 int payload_entry(void* arg) {
-  auto* start = static_cast<PayloadStart*>(arg);
-  payload_main(*start->ctx, start->pty_slave);
+  const auto* start = static_cast<const PayloadStart*>(arg);
+  payload_main(*start->ctx, *start->exec, start->pty_slave);
 }
 
+// runs in: init
 // Starts the payload the way posix_spawn(3) does: clone(CLONE_VM | CLONE_VFORK) on a
 // stack of its own. Init's page tables are not copied, no copy-on-write fault follows,
 // and init sleeps until the payload has called execve (or failed), which is when it
-// has nothing to do anyway. Worth about a millisecond per run (bench/startup).
-// The payload runs in init's memory until execve: it only writes its own stack and
-// the heap, and init, single-threaded and suspended, holds no lock meanwhile.
-pid_t spawn_payload(ChildContext& ctx, int pty_slave) {
+// has nothing to do anyway: about 2 ms per run (bench/startup).
+// The price: until execve the payload runs in init's memory. It allocates nothing on
+// its way (PreparedExec, raw syscalls); and should it die holding a lock of the C
+// library (only possible on a failure path), init no longer needs that lock: after
+// this call it only dup2s, closes, reads its signalfd and waits.
+pid_t spawn_payload(ChildContext& ctx, const PreparedExec& exec, int pty_slave) {
   constexpr std::size_t kStackSize = 512 * 1024;
-  void* stack = ::mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  if (stack == MAP_FAILED) throw_sys("mmap", "payload stack");
-  PayloadStart start{&ctx, pty_slave};
-  const pid_t pid = ::clone(payload_entry, static_cast<char*>(stack) + kStackSize, CLONE_VM | CLONE_VFORK | SIGCHLD,
-                            &start);
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  void* area = ::mmap(nullptr, kStackSize + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
+                      -1, 0);
+  if (area == MAP_FAILED) throw_sys("mmap", "payload stack");
+  // A guard page below the stack: an overflow faults instead of writing init's memory.
+  if (::mprotect(area, page, PROT_NONE) != 0) {
+    ::munmap(area, kStackSize + page);
+    throw_sys("mprotect", "payload stack guard");
+  }
+  PayloadStart start{&ctx, &exec, pty_slave};
+  char* top = static_cast<char*>(area) + page + kStackSize;
+  const pid_t pid = ::clone(payload_entry, top, CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
   const int err = errno;
-  ::munmap(stack, kStackSize);
+  ::munmap(area, kStackSize + page);
   if (pid < 0) throw_errno(err, "clone", "payload");
   return pid;
 }
 
 }  // namespace
 
+PreparedExec prepare_exec(const Plan& plan) {
+  PreparedExec exec;
+  const std::string& cmd = plan.argv.front();
+  if (cmd.find('/') != std::string::npos) {
+    exec.candidates.push_back(cmd);
+  } else {
+    // execvp(3)'s search, but through the sandbox's PATH rather than hutch's own.
+    std::string path;
+    for (const std::string& kv : plan.env) {
+      if (kv.rfind("PATH=", 0) == 0) path = kv.substr(5);
+    }
+    std::size_t pos = 0;
+    while (pos <= path.size()) {
+      const std::size_t end = std::min(path.find(':', pos), path.size());
+      const std::string dir = path.substr(pos, end - pos);
+      exec.candidates.push_back((dir.empty() ? std::string(".") : dir) + "/" + cmd);
+      pos = end + 1;
+    }
+  }
+  for (const std::string& a : plan.argv) exec.argv.push_back(const_cast<char*>(a.c_str()));
+  exec.argv.push_back(nullptr);
+  for (const std::string& e : plan.env) exec.envp.push_back(const_cast<char*>(e.c_str()));
+  exec.envp.push_back(nullptr);
+  return exec;
+}
+
 void run_init(ChildContext& ctx) {
   UniqueFd sfd = take_over_signals();
   PtyPair pty;
   if (ctx.plan.tty) pty = open_pty(ctx.plan.tty_size);
+  const PreparedExec exec = prepare_exec(ctx.plan);
+  UniqueFd null = sys::open("/dev/null", O_RDWR);
+  // SECURITY: no capability is left in the sandbox before untrusted code runs in it:
+  // the payload inherits these empty sets and no_new_privs, and checks them itself.
+  caps::drop_all();
+  caps::set_no_new_privs();
   ctx.sync.expect(SyncMsg::SupervisorReady);  // sync #1: outside setup done, the payload may start
-  const pid_t payload = spawn_payload(ctx, pty.slave.get());
-  log::debug("init: payload is pid {}", payload);
-  // sync #2: the payload holds the only write end of the error pipe from now on; EOF on
-  // it tells the supervisor that execve succeeded.
-  ctx.error_write.reset();
   if (pty.master) ctx.sync.send(SyncMsg::PtyMaster, 0, pty.master.get());
-  pty = PtyPair{};
-  // From here on, init's own failures end the sandbox (kill the payload) and are
-  // reported as the status of the init itself.
-  try {
-    shed_fds({ctx.sync.fd(), sfd.get()});
-    caps::drop_all();
-    caps::set_no_new_privs();
-  } catch (...) {
-    ::kill(payload, SIGKILL);
-    throw;
-  }
+  log::debug("init: starting the payload");
+  const pid_t payload = spawn_payload(ctx, exec, pty.slave.get());
+  // The payload has called execve (or failed); from here on nothing allocates.
+  pty.master.reset();
+  pty.slave.reset();
+  log::set_fd(-1);  // init logs no more: a log line would allocate
+  shed_fds(null.get(), {ctx.sync.fd(), sfd.get(), ctx.error_write.get(), -1});
+  null.reset();
+  // sync #2: the payload's copy closed on execve; with ours gone too, EOF tells the
+  // supervisor that nothing is left to report.
+  ctx.error_write.reset();
   supervise_payload(ctx, payload, sfd.get());
 }
 

@@ -39,9 +39,11 @@ constexpr std::array<DevLink, 6> kDevLinks{{{"ptmx", "pts/ptmx"},
 constexpr std::array<std::string_view, 4> kProcReadOnly{"/proc/sys", "/proc/sysrq-trigger", "/proc/irq",
                                                         "/proc/bus"};
 
+// One of hutch's own tmpfs mounts (/dev, /dev/shm, /tmp): never on a symlink.
 MountStep tmpfs_step(std::string target, std::uint32_t mode, std::uint64_t size, bool noexec) {
   MountStep s;
   s.kind = StepKind::Tmpfs;
+  s.no_symlinks = true;
   s.target = std::move(target);
   s.mode = mode;
   s.size = size;
@@ -54,6 +56,7 @@ void add_proc(std::vector<MountStep>& steps) {
   proc.kind = StepKind::Proc;
   proc.target = "/proc";
   proc.noexec = true;
+  proc.no_symlinks = true;
   steps.push_back(proc);
   for (std::string_view p : kProcReadOnly) {
     MountStep ro;
@@ -64,6 +67,7 @@ void add_proc(std::vector<MountStep>& steps) {
     ro.readonly = true;
     ro.noexec = true;
     ro.optional = true;
+    ro.no_symlinks = true;
     ro.directory = p != "/proc/sysrq-trigger";
     steps.push_back(ro);
   }
@@ -75,7 +79,9 @@ void add_dev(std::vector<MountStep>& steps) {
     MountStep s;
     s.kind = StepKind::Bind;
     s.source = fmt::format("/dev/{}", node);
+    s.host_source.path = s.source;  // the host's own /dev: trusted, not re-checked
     s.target = s.source;
+    s.no_symlinks = true;
     s.recursive = false;
     s.nodev = false;
     s.noexec = true;
@@ -85,6 +91,7 @@ void add_dev(std::vector<MountStep>& steps) {
   MountStep pts;
   pts.kind = StepKind::Devpts;
   pts.target = "/dev/pts";
+  pts.no_symlinks = true;
   pts.nodev = false;
   pts.noexec = true;
   steps.push_back(pts);
@@ -94,6 +101,7 @@ void add_dev(std::vector<MountStep>& steps) {
     s.kind = StepKind::Symlink;
     s.source = std::string(link.target);
     s.target = fmt::format("/dev/{}", link.name);
+    s.no_symlinks = true;
     steps.push_back(s);
   }
 }
@@ -105,12 +113,14 @@ void add_sys(std::vector<MountStep>& steps, Network network) {
   if (network == Network::Host) {
     s.kind = StepKind::Bind;
     s.source = "/sys";
+    s.host_source.path = "/sys";
   } else {
     s.kind = StepKind::Sysfs;
   }
   s.target = "/sys";
   s.readonly = true;
   s.noexec = true;
+  s.no_symlinks = true;
   steps.push_back(s);
 }
 
@@ -144,7 +154,13 @@ MountStep plan_user_mount(const policy::Mount& m, const HostFacts& host) {
   }
   s.kind = StepKind::Bind;
   s.source = m.source;
-  s.directory = host.source_is_directory ? host.source_is_directory(m.source) : true;
+  if (host.find_source) {
+    auto [found, directory] = host.find_source(m.source);
+    s.host_source = std::move(found);
+    s.directory = directory;
+  } else {
+    s.host_source.path = m.source;
+  }
   return s;
 }
 
@@ -248,6 +264,7 @@ std::vector<MountStep> plan_mounts(const RunRequest& req, const HostFacts& host)
   MountStep seal;
   seal.kind = StepKind::Seal;
   seal.target = "/dev";
+  seal.no_symlinks = true;
   steps.push_back(seal);
   return steps;
 }
@@ -267,13 +284,14 @@ Plan plan_run(const RunRequest& req, const HostFacts& host) {
   if (!pol.rootfs || pol.rootfs->empty() || pol.rootfs->front() != '/') {
     throw Error(fmt::format("rootfs \"{}\" is not an absolute path", pol.rootfs.value_or("")));
   }
-  plan.root.rootfs = *pol.rootfs;
+  plan.root.rootfs = host.rootfs.path.empty() ? HostPath{*pol.rootfs, 0, 0} : host.rootfs;
   plan.mounts = plan_mounts(req, host);
   plan.root.overlay = needs_overlay(plan.mounts, host);
   plan.clone_flags = plan_clone_flags(pol.network);
   plan.uid_map = plan_id_map(pol.user.uid, host.uid, "uid");
   plan.gid_map = plan_id_map(pol.user.gid, host.gid, "gid");
   plan.network = pol.network;
+  plan.allow_nested_userns = pol.nested_user_namespaces;
   check_hostname(pol.hostname);
   plan.hostname = pol.hostname;
   plan.argv = req.argv;

@@ -20,6 +20,7 @@
 
 namespace hutch::runtime {
 
+using mount::HostPath;
 using mount::MountStep;
 using mount::RootPlan;
 using mount::StepKind;
@@ -38,6 +39,7 @@ struct Plan {
   IdMap gid_map;
   policy::Network network = policy::Network::Loopback;
   std::string hostname;
+  bool allow_nested_userns = false;
   std::vector<std::string> argv;
   std::vector<std::string> env;   // "KEY=value", sorted by key
   std::string workdir = "/";
@@ -52,12 +54,14 @@ struct HostFacts {
   gid_t gid = 0;
   std::map<std::string, std::string> env;  // the caller's environment
   std::optional<TerminalSize> terminal_size;
+  HostPath rootfs;  // the root filesystem, found and checked
   // Does this normalized absolute path exist inside the root filesystem (resolved with
   // the root as "/")? Decides whether the root needs an overlay for mount points.
   std::function<bool(const std::string&)> exists_in_rootfs;
-  // Is this absolute host path (a bind source) a directory? Throws Error, naming the
-  // path and errno, when it cannot be used at all.
-  std::function<bool(const std::string&)> source_is_directory;
+  // Finds a bind source (an absolute host path, symlinks followed as the caller meant
+  // them) and reports whether it is a directory. Throws Error, naming the path and
+  // errno, when it cannot be used.
+  std::function<std::pair<HostPath, bool>(const std::string&)> find_source;
 };
 
 struct RunRequest {

@@ -45,6 +45,16 @@ std::pair<SyncChannel, SyncChannel> SyncChannel::create_pair() {
   return {SyncChannel(UniqueFd(fds[0])), SyncChannel(UniqueFd(fds[1]))};
 }
 
+bool SyncChannel::send_if_connected(SyncMsg type, std::int32_t value) {
+  try {
+    send(type, value);
+    return true;
+  } catch (const Error& e) {
+    if (e.sys_errno() == EPIPE || e.sys_errno() == ECONNRESET) return false;
+    throw;
+  }
+}
+
 void SyncChannel::send(SyncMsg type, std::int32_t value, int fd_to_pass) {
   Wire wire{static_cast<std::uint32_t>(type), value};
   iovec iov{&wire, sizeof wire};
@@ -76,6 +86,9 @@ std::optional<SyncMessage> SyncChannel::receive() {
   msg.msg_control = control;
   msg.msg_controllen = sizeof control;
   const ssize_t n = sys::retry_eintr([&] { return ::recvmsg(fd_.get(), &msg, MSG_CMSG_CLOEXEC); });
+  // unix(7): a peer that exits with a message of ours unread resets the connection;
+  // for us that is the same as EOF (the peer is gone; its report is in the error pipe).
+  if (n < 0 && errno == ECONNRESET) return std::nullopt;
   if (n < 0) throw_sys("receive", "sync message");
   if (n == 0) return std::nullopt;
   SyncMessage out;

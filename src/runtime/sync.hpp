@@ -39,6 +39,8 @@ class SyncChannel {
   explicit SyncChannel(UniqueFd fd) : fd_(std::move(fd)) {}
 
   void send(SyncMsg type, std::int32_t value = 0, int fd_to_pass = -1);
+  // Like send(), but a peer that is already gone is not an error: returns false.
+  bool send_if_connected(SyncMsg type, std::int32_t value = 0);
   // Blocks for the next message; std::nullopt at EOF (the peer is gone).
   std::optional<SyncMessage> receive();
   // Blocks for a message of this type; anything else, or EOF, throws.

@@ -12,12 +12,21 @@ namespace hutch::runtime {
 namespace {
 
 constexpr std::size_t kChunk = 65536;
-constexpr char kEndOfFile = 0x04;  // VEOF (^D): what a terminal sends when input ends
 
 int caller_tty_fd() {
   if (::isatty(STDIN_FILENO)) return STDIN_FILENO;
   if (::isatty(STDOUT_FILENO)) return STDOUT_FILENO;
   return -1;
+}
+
+// Writes what it can of `buf` to fd; returns false when fd is gone (EPIPE and the like).
+bool write_some(int fd, std::string& buf) {
+  while (!buf.empty()) {
+    const ssize_t n = sys::retry_eintr([&] { return ::write(fd, buf.data(), buf.size()); });
+    if (n < 0) return errno == EAGAIN;
+    buf.erase(0, static_cast<std::size_t>(n));
+  }
+  return true;
 }
 
 }  // namespace
@@ -37,12 +46,18 @@ void TerminalRelay::attach(UniqueFd master) {
   if (flags < 0 || ::fcntl(master_.get(), F_SETFL, flags | O_NONBLOCK) != 0) throw_sys("set O_NONBLOCK on", "pty");
   stdin_open_ = forward_stdin_;
   if (forward_stdin_ && ::isatty(STDIN_FILENO) && ::tcgetattr(STDIN_FILENO, &saved_) == 0) {
-    termios raw = saved_;
-    ::cfmakeraw(&raw);
-    if (::tcsetattr(STDIN_FILENO, TCSADRAIN, &raw) != 0) throw_sys("set raw mode on", "the terminal");
-    raw_ = true;
+    have_saved_ = true;
+    reenter_raw_mode();
   }
   log::debug("tty: relaying {} <-> pty{}", forward_stdin_ ? "stdin/stdout" : "stdout", raw_ ? " (raw)" : "");
+}
+
+void TerminalRelay::reenter_raw_mode() {
+  if (!have_saved_ || raw_) return;
+  termios raw = saved_;
+  ::cfmakeraw(&raw);
+  if (::tcsetattr(STDIN_FILENO, TCSADRAIN, &raw) != 0) throw_sys("set raw mode on", "the terminal");
+  raw_ = true;
 }
 
 void TerminalRelay::restore() noexcept {
@@ -55,22 +70,26 @@ void TerminalRelay::restore() noexcept {
 void TerminalRelay::add_pollfds(std::vector<pollfd>& fds) {
   first_slot_ = fds.size();
   if (!master_) return;
-  short master_events = POLLIN;
-  if (!pending_.empty()) master_events |= POLLOUT;
+  // Back-pressure both ways: read a side only when what it gave before has been taken.
+  short master_events = to_stdout_.empty() ? POLLIN : 0;
+  if (!to_master_.empty()) master_events |= POLLOUT;
   fds.push_back(pollfd{master_.get(), master_events, 0});
-  fds.push_back(pollfd{stdin_open_ && pending_.empty() ? STDIN_FILENO : -1, POLLIN, 0});
+  fds.push_back(pollfd{stdin_open_ && to_master_.empty() ? STDIN_FILENO : -1, POLLIN, 0});
+  fds.push_back(pollfd{to_stdout_.empty() ? -1 : STDOUT_FILENO, POLLOUT, 0});
 }
 
 void TerminalRelay::handle(const std::vector<pollfd>& fds) {
   if (!master_) return;
   const pollfd& m = fds[first_slot_];
   const pollfd& in = fds[first_slot_ + 1];
-  if ((m.revents & (POLLIN | POLLHUP | POLLERR)) != 0) pump_output();
-  if (master_ && (m.revents & POLLOUT) != 0) flush_input();
-  if (master_ && (in.revents & (POLLIN | POLLHUP | POLLERR)) != 0) pump_input();
+  const pollfd& out = fds[first_slot_ + 2];
+  if ((out.revents & (POLLOUT | POLLERR | POLLHUP)) != 0) write_stdout();
+  if ((m.revents & (POLLIN | POLLHUP | POLLERR)) != 0) read_master();
+  if (master_ && (m.revents & POLLOUT) != 0) write_master();
+  if (master_ && (in.revents & (POLLIN | POLLHUP | POLLERR)) != 0) read_stdin();
 }
 
-void TerminalRelay::pump_output() {
+void TerminalRelay::read_master() {
   char buf[kChunk];
   const ssize_t n = sys::retry_eintr([&] { return ::read(master_.get(), buf, sizeof buf); });
   if (n < 0 && errno == EAGAIN) return;
@@ -79,37 +98,46 @@ void TerminalRelay::pump_output() {
     return;
   }
   if (!stdout_open_) return;
-  try {
-    sys::write_all(STDOUT_FILENO, buf, static_cast<std::size_t>(n), "stdout");
-  } catch (const Error& e) {
-    log::debug("tty: stdout closed ({}); discarding the rest", e.what());
+  to_stdout_.append(buf, static_cast<std::size_t>(n));
+  write_stdout();
+}
+
+void TerminalRelay::write_stdout() {
+  if (!write_some(STDOUT_FILENO, to_stdout_)) {
+    log::debug("tty: stdout is gone; discarding the rest of the output");
     stdout_open_ = false;
+    to_stdout_.clear();
   }
 }
 
-void TerminalRelay::pump_input() {
+void TerminalRelay::read_stdin() {
   char buf[kChunk];
   const ssize_t n = sys::retry_eintr([&] { return ::read(STDIN_FILENO, buf, sizeof buf); });
   if (n < 0 && errno == EAGAIN) return;
   if (n <= 0) {
-    stdin_open_ = false;
-    pending_.push_back(kEndOfFile);
-  } else {
-    pending_.append(buf, static_cast<std::size_t>(n));
+    end_input();
+    return;
   }
-  flush_input();
+  to_master_.append(buf, static_cast<std::size_t>(n));
+  write_master();
 }
 
-void TerminalRelay::flush_input() {
-  while (!pending_.empty()) {
-    const ssize_t n = sys::retry_eintr([&] { return ::write(master_.get(), pending_.data(), pending_.size()); });
-    if (n < 0) {
-      if (errno == EAGAIN) return;
-      pending_.clear();  // EIO: nobody reads the pty any more
-      return;
-    }
-    pending_.erase(0, static_cast<std::size_t>(n));
-  }
+// The caller's input ended: tell the pty's reader the way a terminal does, with the
+// EOF character (VEOF). In canonical mode one only flushes a pending partial line, so
+// a second ends the input (tty(4), termios(3) "VEOF").
+void TerminalRelay::end_input() {
+  stdin_open_ = false;
+  termios t{};
+  if (::tcgetattr(master_.get(), &t) != 0) return;
+  const char eof = static_cast<char>(t.c_cc[VEOF] != 0 ? t.c_cc[VEOF] : 0x04);
+  if ((t.c_lflag & ICANON) != 0 && last_input_ != '\n') to_master_.push_back(eof);
+  to_master_.push_back(eof);
+  write_master();
+}
+
+void TerminalRelay::write_master() {
+  if (!to_master_.empty()) last_input_ = to_master_.back();
+  if (!write_some(master_.get(), to_master_)) to_master_.clear();  // EIO: nobody reads the pty any more
 }
 
 void TerminalRelay::resize() {
@@ -125,17 +153,18 @@ void TerminalRelay::resize() {
 
 void TerminalRelay::drain() {
   // Every process of the sandbox is gone, so the pty only holds what they wrote last;
-  // the master reports EAGAIN or EIO once it is empty.
-  while (master_) {
-    char buf[kChunk];
-    const ssize_t n = sys::retry_eintr([&] { return ::read(master_.get(), buf, sizeof buf); });
-    if (n <= 0) break;
-    if (!stdout_open_) continue;
-    try {
-      sys::write_all(STDOUT_FILENO, buf, static_cast<std::size_t>(n), "stdout");
-    } catch (const Error&) {
-      stdout_open_ = false;
+  // the master reports EAGAIN or EIO once it is empty. stdout may be non-blocking:
+  // wait for it rather than drop the end of the output.
+  while (master_ || !to_stdout_.empty()) {
+    if (master_ && to_stdout_.empty()) {
+      read_master();
+      if (to_stdout_.empty()) break;
+      continue;
     }
+    if (!stdout_open_) break;
+    pollfd p{STDOUT_FILENO, POLLOUT, 0};
+    if (sys::retry_eintr([&] { return ::poll(&p, 1, -1); }) < 0) break;
+    write_stdout();
   }
   master_.reset();
 }

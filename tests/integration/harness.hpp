@@ -38,6 +38,7 @@ struct RunOptions {
   std::string stdin_data;     // written to hutch's stdin, then closed
   int stdin_fd = -1;          // instead: use this fd as stdin (e.g. a pty)
   std::vector<std::string> env;  // extra KEY=VALUE for hutch's own environment
+  bool ignore_sigchld = false;   // start hutch with SIGCHLD ignored (a careless parent)
   std::chrono::seconds timeout{120};  // a hang guard, not a timing assertion
 };
 
@@ -51,7 +52,8 @@ std::vector<std::string> run_args(const std::vector<std::string>& payload,
 // `hutch run --rootfs <fixture> -- /probe ARGS...`
 Result probe(const std::vector<std::string>& probe_args, const std::vector<std::string>& extra = {});
 
-// A hutch process started in the background; stdout is a pipe read line by line.
+// A hutch process started in the background, leader of its own process group (as a
+// shell's job would be); stdout is a pipe read line by line.
 class Spawned {
  public:
   Spawned(pid_t pid, int out_fd) : pid_(pid), out_fd_(out_fd) {}

@@ -153,3 +153,20 @@ TEST_CASE("mount: the host's mount table is gone, only the sandbox's mounts rema
         "/proc\n/proc/bus\n/proc/irq\n/proc/sys\n" +
             std::string(sysrq ? "/proc/sysrq-trigger\n" : "") + "/tmp\n");
 }
+
+TEST_CASE("userns: the command cannot create user namespaces unless allowed", "[integration][ns][security]") {
+  // Nested, it would hold every capability there and reach mount, netfilter, keyrings.
+  auto r = probe({"unshare-user"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "ENOSPC\n");
+  CHECK(probe({"unshare-user"}, {"--allow-nested-userns"}).out == "OK\n");
+}
+
+TEST_CASE("init: holds no capability while the command runs", "[integration][caps]") {
+  auto r = probe({"status", "1"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("CapEff:\t0000000000000000\n") != std::string::npos);
+  CHECK(r.out.find("CapPrm:\t0000000000000000\n") != std::string::npos);
+  CHECK(r.out.find("CapBnd:\t0000000000000000\n") != std::string::npos);
+  CHECK(r.out.find("NoNewPrivs:\t1\n") != std::string::npos);
+}

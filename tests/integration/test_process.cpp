@@ -2,6 +2,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <fstream>
+
 #include <catch2/catch.hpp>
 
 #include "harness.hpp"
@@ -104,6 +106,38 @@ TEST_CASE("lifetime: when the payload exits, its leftover children die with the 
   auto r = run_hutch(run_args({"/bin/sh", "-c", "/probe sleepers 2 " + marker + " & sleep 0.2; exit 7"}));
   CHECK(r.exit_code == 7);
   CHECK(hutch::testing::wait_until_gone(marker));
+}
+
+TEST_CASE("signals: a signal to hutch's process group reaches the command once", "[integration][process]") {
+  auto hutch = hutch::testing::spawn_hutch(run_args({"/probe", "count-usr1"}));
+  REQUIRE(hutch.read_line() == "ready");
+  ::kill(-hutch.pid(), SIGUSR1);  // as a terminal's ^C or `kill -- -PGID` would
+  CHECK(hutch.read_line() == "1");
+  CHECK(hutch.wait() == 0);
+}
+
+TEST_CASE("signals: SIGTSTP suspends the whole run, SIGCONT resumes it", "[integration][process]") {
+  auto hutch = hutch::testing::spawn_hutch(run_args({"/bin/sh", "-c", "echo started; sleep 0.5; echo finished"}));
+  REQUIRE(hutch.read_line() == "started");
+  ::kill(hutch.pid(), SIGTSTP);
+  bool stopped = false;
+  for (int i = 0; i < 500 && !stopped; ++i) {
+    std::ifstream stat("/proc/" + std::to_string(hutch.pid()) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    stopped = line.size() > line.rfind(')') + 2 && line[line.rfind(')') + 2] == 'T';
+    if (!stopped) ::usleep(10000);
+  }
+  CHECK(stopped);
+  ::kill(hutch.pid(), SIGCONT);
+  CHECK(hutch.read_line() == "finished");
+  CHECK(hutch.wait() == 0);
+}
+
+TEST_CASE("exit: a caller that ignores SIGCHLD still gets the exact status", "[integration][exit]") {
+  auto r = run_hutch(run_args({"/probe", "exit", "7"}), {.ignore_sigchld = true});
+  CHECK(r.err == "");
+  CHECK(r.exit_code == 7);
 }
 
 TEST_CASE("errors: a bad --rootfs is a clear error and leaves nothing behind", "[integration][errors]") {

@@ -166,3 +166,9 @@ TEST_CASE("tty: without -t, TIOCSTI into the caller's terminal is refused", "[in
   CHECK(s.wait() == 0);
   CHECK(s.read_until("EPERM").find('#') == std::string::npos);  // nothing was injected
 }
+
+TEST_CASE("tty: -it with piped input that lacks a final newline still ends", "[integration][tty]") {
+  auto r = hutch::testing::run_hutch(run_args({"/bin/cat"}, {"-it"}), {.stdin_data = "no-newline"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("no-newline") != std::string::npos);
+}

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
@@ -69,8 +70,10 @@ static void print_numbers(const int *v, int n) {
   printf("\n");
 }
 
-static int cmd_status(void) {
-  FILE *f = fopen("/proc/self/status", "r");
+static int cmd_status(const char *pid) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%s/status", pid);
+  FILE *f = fopen(path, "r");
   if (!f) return print_errno(errno);
   char line[256];
   while (fgets(line, sizeof line, f)) {
@@ -238,9 +241,33 @@ static int cmd_env(void) {
   return 0;
 }
 
+static int cmd_unshare_user(void) { return result(unshare(CLONE_NEWUSER)); }
+
+static volatile sig_atomic_t g_signals;
+static void count_signal(int sig) {
+  (void)sig;
+  ++g_signals;
+}
+
+/* Counts SIGUSR1s: prints "ready", then the count one second after the first. */
+static int cmd_count_usr1(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = count_signal;
+  sigaction(SIGUSR1, &sa, NULL);
+  printf("ready\n");
+  while (g_signals == 0) pause();
+  struct timespec second = {1, 0};
+  while (nanosleep(&second, &second) != 0) {
+  }
+  printf("%d\n", (int)g_signals);
+  return 0;
+}
+
 static int usage(void) {
   fprintf(stderr,
-          "usage: probe status | fds | pids | netifs | hostname | id | env | mounts | stat PATH |\n"
+          "usage: probe status [PID] | fds | pids | netifs | hostname | id | env | mounts |\n"
+          "             unshare-user | count-usr1 | stat PATH |\n"
           "             write PATH | read PATH | count-entries PATH | exit N | kill-self SIG |\n"
           "             orphans N | sleepers N | tiocsti FD | ptrace PID | echo ARG...\n");
   return 2;
@@ -253,12 +280,14 @@ int main(int argc, char **argv) {
   const char *arg = argc > 2 ? argv[2] : NULL;
   struct stat st;
   struct utsname uts;
-  if (!strcmp(cmd, "status")) return cmd_status();
+  if (!strcmp(cmd, "status")) return cmd_status(arg ? arg : "self");
   if (!strcmp(cmd, "fds")) return cmd_fds();
   if (!strcmp(cmd, "pids")) return cmd_pids();
   if (!strcmp(cmd, "netifs")) return cmd_netifs();
   if (!strcmp(cmd, "env")) return cmd_env();
   if (!strcmp(cmd, "mounts")) return cmd_mounts();
+  if (!strcmp(cmd, "unshare-user")) return cmd_unshare_user();
+  if (!strcmp(cmd, "count-usr1")) return cmd_count_usr1();
   if (!strcmp(cmd, "hostname")) return uname(&uts) == 0 ? (printf("%s\n", uts.nodename), 0) : print_errno(errno);
   if (!strcmp(cmd, "id")) return printf("uid=%u gid=%u\n", getuid(), getgid()), 0;
   if (!strcmp(cmd, "echo")) {

@@ -25,7 +25,10 @@ HostFacts facts(std::set<std::string> extra_paths = {}) {
   std::set<std::string> present{"/proc", "/dev", "/tmp", "/etc", "/usr"};
   present.insert(extra_paths.begin(), extra_paths.end());
   h.exists_in_rootfs = [present](const std::string& p) { return present.count(p) > 0; };
-  h.source_is_directory = [](const std::string& p) { return p.find(".conf") == std::string::npos; };
+  h.find_source = [](const std::string& p) {
+    // A canonical path as the supervisor would find it, with an inode to check.
+    return std::make_pair(HostPath{"/canonical" + p, 7, 42}, p.find(".conf") == std::string::npos);
+  };
   return h;
 }
 
@@ -62,7 +65,8 @@ const MountStep& step_at(const Plan& p, const std::string& target) {
 
 TEST_CASE("plan: the default sandbox", "[unit][plan]") {
   Plan p = plan_run(request(), facts());
-  CHECK(p.root.rootfs == "/srv/root");
+  CHECK(p.root.rootfs.path == "/srv/root");  // no HostFacts::rootfs: taken as given, unchecked
+  CHECK(p.root.rootfs.ino == 0);
   CHECK_FALSE(p.root.overlay);
   CHECK(p.clone_flags == (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP |
                           CLONE_NEWNET));
@@ -188,4 +192,35 @@ TEST_CASE("plan: command, hostname, ids and workdir are validated", "[unit][plan
   Plan p = plan_run(r, h);
   REQUIRE(p.tty_size.has_value());
   CHECK(p.tty_size->cols == 100);
+}
+
+TEST_CASE("plan: host paths are the ones the supervisor found, with their inodes", "[unit][plan]") {
+  HostFacts h = facts();
+  h.rootfs = HostPath{"/real/root", 1, 2};
+  Plan p = plan_run(request({bind("/data", "/tmp/data")}), h);
+  CHECK(p.root.rootfs.path == "/real/root");
+  CHECK(p.root.rootfs.ino == 2);
+  const MountStep& data = step_at(p, "/tmp/data");
+  CHECK(data.source == "/data");
+  CHECK(data.host_source.path == "/canonical/data");
+  CHECK(data.host_source.dev == 7);
+  CHECK(data.host_source.ino == 42);
+  // The host's device nodes are trusted paths, not checked by inode.
+  CHECK(step_at(p, "/dev/null").host_source.path == "/dev/null");
+  CHECK(step_at(p, "/dev/null").host_source.ino == 0);
+}
+
+TEST_CASE("plan: hutch's own mounts refuse symlinks, user mounts follow them inside the root", "[unit][plan]") {
+  Plan p = plan_run(request({bind("/data", "/data")}), facts({"/data"}));
+  for (const MountStep& s : p.mounts) {
+    INFO(s.target);
+    CHECK(s.no_symlinks == (s.target != "/data"));
+  }
+}
+
+TEST_CASE("plan: nested user namespaces are forbidden unless the policy allows them", "[unit][plan]") {
+  CHECK_FALSE(plan_run(request(), facts()).allow_nested_userns);
+  RunRequest r = request();
+  r.policy.nested_user_namespaces = true;
+  CHECK(plan_run(r, facts()).allow_nested_userns);
 }

@@ -1,0 +1,248 @@
+#include "runtime/supervisor.hpp"
+
+#include <poll.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "runtime/terminal.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+#include "util/sys.hpp"
+
+namespace hutch::runtime {
+namespace {
+
+// Signals a user or an orchestrator sends to hutch, relayed to the payload via init.
+constexpr std::array<int, 7> kRelayed{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM};
+
+sigset_t supervised_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : kRelayed) sigaddset(&set, s);
+  // SIGWINCH resizes the pty; SIGTSTP and SIGCONT suspend and resume the whole run.
+  for (int s : {SIGWINCH, SIGTSTP, SIGCONT}) sigaddset(&set, s);
+  return set;
+}
+
+bool is_relayed(int s) {
+  for (int r : kRelayed) {
+    if (r == s) return true;
+  }
+  return false;
+}
+
+struct Collected {
+  std::string failure_bytes;          // what the error pipe carried
+  std::optional<int> payload_status;  // wait status, from init
+};
+
+class Supervisor {
+ public:
+  Supervisor(SandboxGuard& sandbox, SyncChannel& sync, UniqueFd errors, int signal_fd, bool interactive)
+      : sandbox_(sandbox), sync_(sync), errors_(std::move(errors)), signal_fd_(signal_fd), terminal_(interactive) {}
+
+  Outcome run() {
+    while (!init_exited_) poll_once();
+    log::debug("supervisor: init exited");
+    terminal_.drain();
+    terminal_.restore();
+    drain_errors();
+    drain_sync();
+    siginfo_t init{};
+    const bool reaped = sandbox_.reap(init);
+    Outcome out = outcome(reaped ? &init : nullptr);
+    log::debug("supervisor: sandbox gone");
+    return out;
+  }
+
+ private:
+  void poll_once() {
+    std::vector<pollfd> fds{{sandbox_.pidfd(), POLLIN, 0},
+                            {signal_fd_, POLLIN, 0},
+                            {sync_.fd(), POLLIN, 0},
+                            {errors_.get(), POLLIN, 0}};
+    terminal_.add_pollfds(fds);
+    if (sys::retry_eintr([&] { return ::poll(fds.data(), fds.size(), -1); }) < 0) throw_sys("poll", "supervisor");
+    if (fds[1].revents != 0) on_signal();
+    if (fds[2].revents != 0) on_sync();
+    if (fds[3].revents != 0) on_errors();
+    terminal_.handle(fds);
+    if (fds[0].revents != 0) init_exited_ = true;
+  }
+
+  void relay(int s) {
+    log::debug("supervisor: relaying {}", ::sigabbrev_np(s));
+    sys::pidfd_send_signal(sandbox_.pidfd(), s);
+  }
+
+  void on_signal() {
+    signalfd_siginfo info{};
+    while (::read(signal_fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+      const int s = static_cast<int>(info.ssi_signo);
+      if (s == SIGWINCH) {
+        terminal_.resize();
+      } else if (s == SIGTSTP) {
+        // Suspend the run as a whole: the payload, then the caller's terminal back to
+        // normal, then ourselves; SIGCONT (from `fg`) undoes it in reverse.
+        relay(SIGTSTP);
+        terminal_.restore();
+        ::raise(SIGSTOP);
+      } else if (s == SIGCONT) {
+        terminal_.reenter_raw_mode();
+        relay(SIGCONT);
+      } else if (is_relayed(s)) {
+        relay(s);
+      }
+    }
+  }
+
+  void on_sync() {
+    std::optional<SyncMessage> msg = sync_.receive();
+    if (!msg) {
+      sync_.close();
+      return;
+    }
+    switch (msg->type) {
+      case SyncMsg::PtyMaster:
+        if (!msg->fd) throw Error("sync channel: PtyMaster without an fd", EPROTO);
+        terminal_.attach(std::move(msg->fd));
+        terminal_.resize();
+        break;
+      case SyncMsg::PayloadStatus:
+        collected_.payload_status = msg->value;
+        break;
+      case SyncMsg::SupervisorReady:
+        throw Error("sync channel: unexpected SupervisorReady from the sandbox", EPROTO);
+    }
+  }
+
+  void on_errors() {
+    char buf[4096];
+    const std::size_t n = sys::read_some(errors_.get(), buf, sizeof buf, "error pipe");
+    if (n == 0) {
+      errors_.reset();  // sync #2: EOF, the payload ran execve (or the sandbox is gone)
+      return;
+    }
+    collected_.failure_bytes.append(buf, n);
+  }
+
+  // The init has exited, and with it every process of its pid namespace
+  // (pid_namespaces(7)); every write end is closed, so these reads end at EOF.
+  void drain_errors() {
+    while (errors_) on_errors();
+  }
+  void drain_sync() {
+    while (sync_.fd() >= 0) on_sync();
+  }
+
+  Outcome outcome(const siginfo_t* init) const;
+
+  SandboxGuard& sandbox_;
+  SyncChannel& sync_;
+  UniqueFd errors_;
+  int signal_fd_;
+  TerminalRelay terminal_;
+  Collected collected_;
+  bool init_exited_ = false;
+};
+
+Outcome failure_outcome(const Failure& failure) {
+  Outcome out;
+  out.status = Outcome::Status::SetupError;
+  out.sys_errno = failure.sys_errno;
+  out.message = failure.message;
+  if (failure.kind == FailureKind::Exec) {
+    out.exit_code = failure.sys_errno == ENOENT ? kExitNotFound : kExitCannotExecute;
+  } else {
+    out.exit_code = kExitSetupFailed;
+  }
+  return out;
+}
+
+Outcome Supervisor::outcome(const siginfo_t* init) const {
+  // The first record is the first failure; anything after it is a consequence.
+  if (std::optional<Failure> failure = parse_failure(collected_.failure_bytes)) return failure_outcome(*failure);
+  Outcome out;
+  if (collected_.payload_status) {
+    const int st = *collected_.payload_status;
+    if (WIFSIGNALED(st)) {
+      out.status = Outcome::Status::Signaled;
+      out.signal = WTERMSIG(st);
+    } else {
+      out.status = Outcome::Status::Exited;
+      out.exit_code = WEXITSTATUS(st);
+    }
+    return out;
+  }
+  if (init != nullptr && (init->si_code == CLD_KILLED || init->si_code == CLD_DUMPED)) {
+    out.status = Outcome::Status::Signaled;
+    out.signal = init->si_status;
+    out.message = fmt::format("the sandbox's init was killed by {}", ::sigabbrev_np(init->si_status));
+    return out;
+  }
+  out.status = Outcome::Status::SetupError;
+  out.exit_code = kExitSetupFailed;
+  out.message = init != nullptr ? fmt::format("the sandbox's init exited with status {} before reporting the "
+                                              "command's status",
+                                              init->si_status)
+                                : "the sandbox's init vanished without a status";
+  return out;
+}
+
+}  // namespace
+
+SignalRelay::SignalRelay() {
+  const sigset_t set = supervised_signals();
+  if (::sigprocmask(SIG_BLOCK, &set, &old_mask_) != 0) throw_sys("sigprocmask", "supervisor");
+  fd_.reset(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!fd_) throw_sys("signalfd", "supervisor");
+  struct sigaction sa{};
+  sa.sa_handler = SIG_IGN;
+  ::sigaction(SIGPIPE, &sa, &old_pipe_);
+  sa.sa_handler = SIG_DFL;
+  ::sigaction(SIGCHLD, &sa, &old_chld_);
+}
+
+SignalRelay::~SignalRelay() {
+  signalfd_siginfo info{};
+  while (::read(fd_.get(), &info, sizeof info) > 0) {
+  }
+  fd_.reset();
+  ::sigaction(SIGCHLD, &old_chld_, nullptr);
+  ::sigaction(SIGPIPE, &old_pipe_, nullptr);
+  ::sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
+}
+
+SandboxGuard::~SandboxGuard() {
+  if (reaped_) return;
+  try {
+    sys::pidfd_send_signal(pidfd_.get(), SIGKILL);
+  } catch (const Error&) {  // destructors never throw; waitid below still reaps
+  }
+  siginfo_t info{};
+  sys::retry_eintr([&] { return ::waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info, WEXITED); });
+}
+
+bool SandboxGuard::reap(siginfo_t& info) {
+  const int rc = sys::retry_eintr([&] { return ::waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info, WEXITED); });
+  reaped_ = true;
+  if (rc == 0) return true;
+  if (errno == ECHILD) return false;  // someone reaped it for us; the sync channel told what we need
+  throw_sys("waitid", "sandbox init");
+}
+
+Outcome supervise(SandboxGuard& sandbox, SyncChannel& sync, UniqueFd errors, const SignalRelay& signals,
+                  bool interactive) {
+  Supervisor supervisor(sandbox, sync, std::move(errors), signals.fd(), interactive);
+  return supervisor.run();
+}
+
+}  // namespace hutch::runtime
