@@ -24,6 +24,17 @@
 #include "util/signals.hpp"
 #include "util/sys.hpp"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define HUTCH_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HUTCH_ASAN 1
+#endif
+#endif
+#ifndef HUTCH_ASAN
+#define HUTCH_ASAN 0
+#endif
+
 namespace hutch::runtime {
 namespace {
 
@@ -123,6 +134,14 @@ int payload_entry(void* arg) {
 // library (only possible on a failure path), init no longer needs that lock: after
 // this call it only dup2s, closes, reads its signalfd and waits.
 pid_t spawn_payload(ChildContext& ctx, const PreparedExec& exec, int pty_slave) {
+#if HUTCH_ASAN
+  // AddressSanitizer cannot follow a switch to a stack of our own (false reports on
+  // stderr, which belongs to the payload): sanitizer builds fork instead.
+  const pid_t forked = ::fork();
+  if (forked == 0) payload_main(ctx, exec, pty_slave);
+  if (forked < 0) throw_sys("fork", "payload");
+  return forked;
+#endif
   constexpr std::size_t kStackSize = 512 * 1024;
   const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   void* area = ::mmap(nullptr, kStackSize + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,

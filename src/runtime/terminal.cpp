@@ -69,7 +69,8 @@ void TerminalRelay::restore() noexcept {
 
 void TerminalRelay::add_pollfds(std::vector<pollfd>& fds) {
   first_slot_ = fds.size();
-  if (!master_) return;
+  polled_ = master_.valid();
+  if (!polled_) return;
   // Back-pressure both ways: read a side only when what it gave before has been taken.
   short master_events = to_stdout_.empty() ? POLLIN : 0;
   if (!to_master_.empty()) master_events |= POLLOUT;
@@ -79,7 +80,8 @@ void TerminalRelay::add_pollfds(std::vector<pollfd>& fds) {
 }
 
 void TerminalRelay::handle(const std::vector<pollfd>& fds) {
-  if (!master_) return;
+  // Only the slots add_pollfds() filled: the master may have arrived since.
+  if (!polled_ || !master_) return;
   const pollfd& m = fds[first_slot_];
   const pollfd& in = fds[first_slot_ + 1];
   const pollfd& out = fds[first_slot_ + 2];

@@ -56,6 +56,7 @@ class TerminalRelay {
   bool have_saved_ = false;
   termios saved_{};
   std::size_t first_slot_ = 0;
+  bool polled_ = false;  // add_pollfds() gave poll() this relay's slots this round
 };
 
 }  // namespace hutch::runtime
