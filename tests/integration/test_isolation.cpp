@@ -3,6 +3,7 @@
 #include <sys/shm.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -62,6 +63,18 @@ TEST_CASE("userns: the caller is uid 0 inside by default, --uid/--gid choose", "
   auto r = run_hutch(run_args({"/bin/stat", "-c", "%u:%g", "/dev/null"}));
   CHECK(r.exit_code == 0);
   CHECK(r.out == "65534:65534\n");
+}
+
+TEST_CASE("userns: exactly the caller's ids are mapped and setgroups is denied", "[integration][ns]") {
+  const std::string uid = std::to_string(::getuid());
+  const std::string gid = std::to_string(::getgid());
+  auto uid_map = probe({"read", "/proc/self/uid_map"}, {"--uid", "1000"});
+  CHECK(uid_map.out == "      1000 " + std::string(10 - std::min<std::size_t>(10, uid.size()), ' ') + uid +
+                           "          1\n");
+  auto gid_map = probe({"read", "/proc/self/gid_map"});
+  CHECK(gid_map.out == "         0 " + std::string(10 - std::min<std::size_t>(10, gid.size()), ' ') + gid +
+                           "          1\n");
+  CHECK(probe({"read", "/proc/self/setgroups"}).out == "deny\n");
 }
 
 TEST_CASE("caps: every capability set is empty and no_new_privs is set", "[integration][caps]") {
