@@ -52,10 +52,12 @@ class Supervisor {
   Outcome run() {
     while (!init_exited_) poll_once();
     log::debug("supervisor: init exited");
-    terminal_.drain();
-    terminal_.restore();
+    // ORDER: the sync channel first: a pty master still queued there must be attached
+    // before the terminal is drained, or a quick command's output would be lost.
     drain_errors();
     drain_sync();
+    terminal_.drain();
+    terminal_.restore();
     siginfo_t init{};
     const bool reaped = sandbox_.reap(init);
     Outcome out = outcome(reaped ? &init : nullptr);
