@@ -75,7 +75,6 @@ void bind_step(int root_fd, const MountStep& s, int host_fd) {
     UniqueFd src(fd);
     tree = clone_tree(src.get(), "", s.recursive, s.source);
   } else {
-    if (host_fd < 0 && s.optional) return;
     tree = clone_tree(host_fd, "", s.recursive, s.source);
   }
   set_attrs(tree.get(), step_attrs(s), true, s.source);
@@ -144,7 +143,6 @@ Sources open_sources(const RootPlan& root, std::span<const MountStep> steps) {
   for (std::size_t i = 0; i < steps.size(); ++i) {
     const MountStep& s = steps[i];
     if (s.kind != StepKind::Bind || s.source_in_root) continue;
-    if (s.optional && ::access(s.host_source.path.c_str(), F_OK) != 0) continue;
     sources.binds[i] = open_host_path(s.host_source, "bind source");
   }
   return sources;

@@ -31,8 +31,28 @@ std::pair<HostPath, bool> find_host_path(std::string_view path, std::string_view
   const ssize_t n = ::readlink(link.c_str(), buf, sizeof buf);
   if (n < 0) throw_sys("readlink", link);
   if (static_cast<std::size_t>(n) == sizeof buf) throw Error(fmt::format("{} {}: path too long", what, path), ENAMETOOLONG);
+  const std::string canonical(buf, static_cast<std::size_t>(n));
+  // Pipes and sockets name themselves "pipe:[123]": nothing a path can find again.
+  if (canonical.empty() || canonical.front() != '/') {
+    throw Error(fmt::format("{} {}: not a file or directory that has a path ({})", what, path, canonical), EINVAL);
+  }
   const struct stat st = stat_fd(fd.get(), what, path);
-  HostPath host{std::string(buf, static_cast<std::size_t>(n)), st.st_dev, st.st_ino};
+  if (!S_ISDIR(st.st_mode) && st.st_nlink == 0) {
+    throw Error(fmt::format("{} {}: the file has been deleted", what, path), ENOENT);
+  }
+  HostPath host{canonical, st.st_dev, st.st_ino};
+  // The canonical path must lead back here in this mount namespace: a path through
+  // /proc/PID/root names a file of another namespace by a path that does not.
+  const UniqueFd again(sys::try_openat2(AT_FDCWD, canonical, O_PATH, RESOLVE_NO_SYMLINKS));
+  struct stat st_again{};
+  const bool same = again.valid() && ::fstat(again.get(), &st_again) == 0 && st_again.st_dev == st.st_dev &&
+                    st_again.st_ino == st.st_ino;
+  if (!same) {
+    throw Error(fmt::format("{} {}: it cannot be reached by a plain path from here (through /proc/PID/root, or "
+                            "in another mount namespace?)",
+                            what, path),
+                EXDEV);
+  }
   return {std::move(host), S_ISDIR(st.st_mode)};
 }
 

@@ -38,7 +38,7 @@ struct MountStep {
   bool nodev = true;           // device nodes under it do not work (false for /dev nodes)
   bool noexec = false;
   bool directory = true;       // the mount point to create is a directory (else a file)
-  bool optional = false;       // skip silently when the source does not exist
+  bool optional = false;       // source_in_root only: skip silently when it does not exist
   // SECURITY: hutch's own mounts (/proc, /dev, /tmp, /sys and what is below them) are
   // refused on a symlink rather than sent wherever a hostile root filesystem points
   // (the runc CVE-2019-19921 class); user mounts follow links inside the root.

@@ -66,7 +66,14 @@ void build_root(const Plan& plan) {
 // that is otherwise closed to it. user.max_user_namespaces is a limit of our user
 // namespace (namespaces(7), /proc/sys/user): 0 forbids nesting for everything inside.
 void forbid_nested_user_namespaces() {
-  UniqueFd fd = sys::open("/proc/sys/user/max_user_namespaces", O_WRONLY);
+  const int raw = ::open("/proc/sys/user/max_user_namespaces", O_WRONLY | O_CLOEXEC);
+  if (raw < 0 && errno == EROFS) {
+    throw Error("cannot forbid nested user namespaces: /proc/sys is read-only here (inside another sandbox?); "
+                "hutch will not run with them allowed unless asked (--allow-nested-userns)",
+                EROFS);
+  }
+  if (raw < 0) throw_sys("open", "/proc/sys/user/max_user_namespaces");
+  UniqueFd fd(raw);
   sys::write_all(fd.get(), "0\n", "/proc/sys/user/max_user_namespaces");
   log::debug("userns: nesting forbidden (max_user_namespaces=0)");
 }

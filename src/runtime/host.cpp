@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <pwd.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <memory>
@@ -10,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "mount/hostpath.hpp"
+#include "mount/mountinfo.hpp"
 #include "runtime/terminal.hpp"
 #include "util/error.hpp"
 #include "util/sys.hpp"
@@ -28,6 +30,25 @@ std::map<std::string, std::string> caller_environment() {
     env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
   }
   return env;
+}
+
+std::string read_mountinfo() {
+  UniqueFd fd = sys::open("/proc/self/mountinfo", O_RDONLY);
+  std::string text;
+  char buf[65536];
+  while (std::size_t n = sys::read_some(fd.get(), buf, sizeof buf, "/proc/self/mountinfo")) text.append(buf, n);
+  return text;
+}
+
+std::vector<int> ignored_signals() {
+  std::vector<int> ignored;
+  for (int s = 1; s < NSIG; ++s) {
+    struct sigaction sa{};
+    if (s != SIGKILL && s != SIGSTOP && ::sigaction(s, nullptr, &sa) == 0 && sa.sa_handler == SIG_IGN) {
+      ignored.push_back(s);
+    }
+  }
+  return ignored;
 }
 
 }  // namespace
@@ -51,6 +72,7 @@ HostFacts gather_host_facts(const std::string& rootfs) {
   facts.gid = ::getgid();
   facts.env = caller_environment();
   facts.terminal_size = caller_terminal_size();
+  facts.ignored_signals = ignored_signals();
   auto [root, is_dir] = mount::find_host_path(rootfs, "rootfs");
   if (!is_dir) throw_errno(ENOTDIR, "rootfs", rootfs);
   facts.rootfs = root;
@@ -61,6 +83,7 @@ HostFacts gather_host_facts(const std::string& rootfs) {
     return found.valid();
   };
   facts.find_source = [](const std::string& source) { return mount::find_host_path(source, "bind source"); };
+  facts.rootfs_submounts = mount::mounts_below(mount::parse_mountinfo(read_mountinfo()), root.path);
   return facts;
 }
 

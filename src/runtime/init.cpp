@@ -94,6 +94,34 @@ bool reap(pid_t payload, int& payload_status) {
   return payload_done;
 }
 
+// runs in: init
+// What a terminal would do for the job the payload leads. The payload started a session
+// of its own (setsid), so it leads a process group:
+// - signals a terminal sends to its foreground job go to that whole group, so a ^C
+//   relayed by hutch also stops the payload's children (a shell's `sleep`);
+// - that group is orphaned (its parent, init, is in another session), and the kernel
+//   discards the tty stop signals for orphaned groups (POSIX "orphaned process group";
+//   kernel/signal.c, get_signal()): SIGTSTP/SIGTTIN/SIGTTOU become SIGSTOP, which stops.
+// Other signals (SIGTERM, SIGUSR1, ...) are for the payload process itself, as with
+// `kill PID` outside a sandbox. The payload may be gone already; SIGCHLD will tell.
+void relay_to_payload(pid_t payload, int s) {
+  switch (s) {
+    case SIGINT:
+    case SIGQUIT:
+    case SIGHUP:
+    case SIGCONT:
+      ::kill(-payload, s);
+      return;
+    case SIGTSTP:
+    case SIGTTIN:
+    case SIGTTOU:
+      ::kill(-payload, SIGSTOP);
+      return;
+    default:
+      ::kill(payload, s);
+  }
+}
+
 // runs in: init, for the rest of its life
 [[noreturn]] void supervise_payload(ChildContext& ctx, pid_t payload, int sfd) {
   for (;;) {
@@ -109,7 +137,7 @@ bool reap(pid_t payload, int& payload_status) {
       }
       continue;
     }
-    ::kill(payload, s);  // the payload may already be gone; the SIGCHLD will tell
+    relay_to_payload(payload, s);
   }
 }
 
@@ -208,7 +236,7 @@ void run_init(ChildContext& ctx) {
   pty.slave.reset();
   log::set_fd(-1);  // init logs no more: a log line would allocate
   shed_fds(null.get(), {ctx.sync.fd(), sfd.get(), ctx.error_write.get(), -1});
-  null.reset();
+  (void)null.release();  // shed_fds closed it with every other fd not kept
   // sync #2: the payload's copy closed on execve; with ours gone too, EOF tells the
   // supervisor that nothing is left to report.
   ctx.error_write.reset();

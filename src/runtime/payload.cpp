@@ -21,9 +21,13 @@ namespace hutch::runtime {
 namespace {
 
 // runs in: payload
-// Blocked and ignored signals survive execve(2); the command starts with defaults.
-void reset_signals() {
+// Blocked and ignored signals survive execve(2); the command starts with defaults,
+// except for what the caller itself ignored (nohup): that stays ignored.
+void reset_signals(const Plan& plan) {
   sig::set_all_dispositions(SIG_DFL);
+  struct sigaction ign{};
+  ign.sa_handler = SIG_IGN;
+  for (int s : plan.ignored_signals) ::sigaction(s, &ign, nullptr);
   sigset_t none;
   sigemptyset(&none);
   if (::sigprocmask(SIG_SETMASK, &none, nullptr) != 0) throw_sys("sigprocmask", "payload");
@@ -81,7 +85,7 @@ void payload_main(ChildContext& ctx, const PreparedExec& exec, int pty_slave) no
   FailureKind kind = FailureKind::Setup;
   try {
     const Plan& plan = ctx.plan;
-    reset_signals();
+    reset_signals(plan);
     setup_session_and_stdio(plan, pty_slave);
     if (::chdir(plan.workdir.c_str()) != 0) throw_sys("chdir to workdir", plan.workdir);
     // Every fd but 0-2 closes on execve; the error pipe stays open until then (sync #2).

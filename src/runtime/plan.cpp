@@ -179,13 +179,30 @@ const MountStep* covering_mount(const std::vector<MountStep>& steps, std::size_t
   return best;
 }
 
-bool needs_overlay(const std::vector<MountStep>& steps, const HostFacts& host) {
+// The first mount point the root filesystem itself would have to provide but lacks.
+std::optional<std::string> first_missing_mount_point(const std::vector<MountStep>& steps, const HostFacts& host) {
   for (std::size_t i = 0; i < steps.size(); ++i) {
     if (steps[i].kind == StepKind::Seal) continue;
     if (covering_mount(steps, i) != nullptr) continue;
-    if (!host.exists_in_rootfs || !host.exists_in_rootfs(steps[i].target)) return true;
+    if (!host.exists_in_rootfs || !host.exists_in_rootfs(steps[i].target)) return steps[i].target;
   }
-  return false;
+  return std::nullopt;
+}
+
+// Mount points missing from --rootfs go to an overlay; overlayfs(5) cannot take a
+// lower layer with filesystems mounted below it (they are locked in a user namespace,
+// and would be dropped anyway), so that case is refused here, before anything exists.
+bool plan_overlay(const std::vector<MountStep>& steps, const HostFacts& host, const std::string& rootfs) {
+  const std::optional<std::string> missing = first_missing_mount_point(steps, host);
+  if (!missing) return false;
+  if (!host.rootfs_submounts.empty()) {
+    throw Error(fmt::format("rootfs {}: the mount point {} is missing from it, and other filesystems are mounted "
+                            "below it ({}{}), which the overlay hutch would put on top cannot carry; create {} in "
+                            "the root filesystem or mount somewhere that exists",
+                            rootfs, *missing, host.rootfs_submounts.front(),
+                            host.rootfs_submounts.size() > 1 ? ", ..." : "", *missing));
+  }
+  return true;
 }
 
 void check_env_name(std::string_view name) {
@@ -286,7 +303,7 @@ Plan plan_run(const RunRequest& req, const HostFacts& host) {
   }
   plan.root.rootfs = host.rootfs.path.empty() ? HostPath{*pol.rootfs, 0, 0} : host.rootfs;
   plan.mounts = plan_mounts(req, host);
-  plan.root.overlay = needs_overlay(plan.mounts, host);
+  plan.root.overlay = plan_overlay(plan.mounts, host, plan.root.rootfs.path);
   plan.clone_flags = plan_clone_flags(pol.network);
   plan.uid_map = plan_id_map(pol.user.uid, host.uid, "uid");
   plan.gid_map = plan_id_map(pol.user.gid, host.gid, "gid");
@@ -304,6 +321,7 @@ Plan plan_run(const RunRequest& req, const HostFacts& host) {
       throw;
     }
   }
+  plan.ignored_signals = host.ignored_signals;
   plan.tty = req.tty;
   plan.interactive = req.interactive;
   if (req.tty) plan.tty_size = host.terminal_size;

@@ -43,6 +43,9 @@ struct Plan {
   std::vector<std::string> argv;
   std::vector<std::string> env;   // "KEY=value", sorted by key
   std::string workdir = "/";
+  // Signals the caller ignores (nohup, a shell's background job): the command keeps
+  // them ignored, as execve(2) would have, and hutch does not relay them.
+  std::vector<int> ignored_signals;
   bool tty = false;               // allocate a pseudo-terminal inside the sandbox
   bool interactive = false;       // forward the caller's stdin
   std::optional<TerminalSize> tty_size;
@@ -54,7 +57,10 @@ struct HostFacts {
   gid_t gid = 0;
   std::map<std::string, std::string> env;  // the caller's environment
   std::optional<TerminalSize> terminal_size;
+  std::vector<int> ignored_signals;  // dispositions set to SIG_IGN in hutch at start
   HostPath rootfs;  // the root filesystem, found and checked
+  // Filesystems mounted below the root filesystem (an overlay root cannot carry them).
+  std::vector<std::string> rootfs_submounts;
   // Does this normalized absolute path exist inside the root filesystem (resolved with
   // the root as "/")? Decides whether the root needs an overlay for mount points.
   std::function<bool(const std::string&)> exists_in_rootfs;

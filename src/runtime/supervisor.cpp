@@ -23,12 +23,23 @@ namespace {
 // Signals a user or an orchestrator sends to hutch, relayed to the payload via init.
 constexpr std::array<int, 7> kRelayed{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM};
 
+bool is_ignored(int s) {
+  struct sigaction sa{};
+  return ::sigaction(s, nullptr, &sa) == 0 && sa.sa_handler == SIG_IGN;
+}
+
+// A signal the caller ignores (nohup, a background job) is left alone: blocked, it would
+// be queued on the signalfd and relayed anyway.
 sigset_t supervised_signals() {
   sigset_t set;
   sigemptyset(&set);
-  for (int s : kRelayed) sigaddset(&set, s);
+  for (int s : kRelayed) {
+    if (!is_ignored(s)) sigaddset(&set, s);
+  }
   // SIGWINCH resizes the pty; SIGTSTP and SIGCONT suspend and resume the whole run.
-  for (int s : {SIGWINCH, SIGTSTP, SIGCONT}) sigaddset(&set, s);
+  for (int s : {SIGWINCH, SIGTSTP, SIGCONT}) {
+    if (!is_ignored(s)) sigaddset(&set, s);
+  }
   return set;
 }
 

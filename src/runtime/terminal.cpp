@@ -1,8 +1,12 @@
 #include "runtime/terminal.hpp"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
 
 #include "util/error.hpp"
 #include "util/log.hpp"
@@ -19,12 +23,21 @@ int caller_tty_fd() {
   return -1;
 }
 
-// Writes what it can of `buf` to fd; returns false when fd is gone (EPIPE and the like).
-bool write_some(int fd, std::string& buf) {
-  while (!buf.empty()) {
-    const ssize_t n = sys::retry_eintr([&] { return ::write(fd, buf.data(), buf.size()); });
+// The most written to the caller's stdout per poll round. stdout may be blocking (it
+// is the caller's, we do not change its flags); after POLLOUT a pipe takes PIPE_BUF
+// bytes without blocking, so the supervisor never stalls behind a slow reader and
+// keeps relaying signals.
+constexpr std::size_t kStdoutChunk = PIPE_BUF;
+
+// Writes what it can of `buf` to fd (non-blocking fds: until EAGAIN); returns false
+// when fd is gone (EPIPE and the like).
+bool write_some(int fd, std::string& buf, std::size_t at_most = SIZE_MAX) {
+  while (!buf.empty() && at_most > 0) {
+    const std::size_t len = std::min(buf.size(), at_most);
+    const ssize_t n = sys::retry_eintr([&] { return ::write(fd, buf.data(), len); });
     if (n < 0) return errno == EAGAIN;
     buf.erase(0, static_cast<std::size_t>(n));
+    at_most -= static_cast<std::size_t>(n);
   }
   return true;
 }
@@ -99,13 +112,12 @@ void TerminalRelay::read_master() {
     master_.reset();
     return;
   }
-  if (!stdout_open_) return;
-  to_stdout_.append(buf, static_cast<std::size_t>(n));
-  write_stdout();
+  if (stdout_open_) to_stdout_.append(buf, static_cast<std::size_t>(n));
 }
 
+// runs in: supervisor, when poll reported POLLOUT on stdout
 void TerminalRelay::write_stdout() {
-  if (!write_some(STDOUT_FILENO, to_stdout_)) {
+  if (!write_some(STDOUT_FILENO, to_stdout_, kStdoutChunk)) {
     log::debug("tty: stdout is gone; discarding the rest of the output");
     stdout_open_ = false;
     to_stdout_.clear();

@@ -94,7 +94,7 @@ Result run_hutch(const std::vector<std::string>& args, const RunOptions& options
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::setpgid(0, 0);
-    if (options.ignore_sigchld) ::signal(SIGCHLD, SIG_IGN);  // survives execve
+    for (int s : options.ignored_signals) ::signal(s, SIG_IGN);  // survives execve
     ::dup2(options.stdin_fd >= 0 ? options.stdin_fd : in[0], 0);
     ::dup2(out[1], 1);
     ::dup2(err[1], 2);
@@ -189,12 +189,13 @@ int Spawned::wait() {
   return decode_status(status);
 }
 
-Spawned spawn_hutch(const std::vector<std::string>& args) {
+Spawned spawn_hutch(const std::vector<std::string>& args, const std::vector<int>& ignored_signals) {
   int out[2];
   if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::setpgid(0, 0);
+    for (int s : ignored_signals) ::signal(s, SIG_IGN);  // survives execve
     ::dup2(out[1], 1);
     const int null = ::open("/dev/null", O_RDONLY);
     ::dup2(null, 0);

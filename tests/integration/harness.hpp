@@ -38,7 +38,7 @@ struct RunOptions {
   std::string stdin_data;     // written to hutch's stdin, then closed
   int stdin_fd = -1;          // instead: use this fd as stdin (e.g. a pty)
   std::vector<std::string> env;  // extra KEY=VALUE for hutch's own environment
-  bool ignore_sigchld = false;   // start hutch with SIGCHLD ignored (a careless parent)
+  std::vector<int> ignored_signals;  // start hutch with these ignored (nohup, a careless parent)
   std::chrono::seconds timeout{120};  // a hang guard, not a timing assertion
 };
 
@@ -72,7 +72,7 @@ class Spawned {
   std::string buffer_;
   bool reaped_ = false;
 };
-Spawned spawn_hutch(const std::vector<std::string>& args);
+Spawned spawn_hutch(const std::vector<std::string>& args, const std::vector<int>& ignored_signals = {});
 
 // Host processes whose command line contains `marker`.
 std::vector<pid_t> processes_with_marker(const std::string& marker);

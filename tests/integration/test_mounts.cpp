@@ -168,3 +168,15 @@ TEST_CASE("mount: a mount that fails inside the sandbox is reported with its ste
         "directory\n");
   CHECK(r.out == "");
 }
+
+TEST_CASE("mount: a new mount point in a root with filesystems below it is refused clearly", "[integration][mount][errors]") {
+  // The host's own / has /proc, /sys and more mounted below it.
+  auto r = run_hutch({"run", "--rootfs", "/", "--tmpfs", "/hutch-no-such-dir", "--", "/bin/true"});
+  CHECK(r.exit_code == 125);
+  CHECK(r.err.rfind("hutch: rootfs /: the mount point /hutch-no-such-dir is missing from it, and other filesystems "
+                    "are mounted below it (",
+                    0) == 0);
+  auto ok = run_hutch({"run", "--rootfs", "/", "--tmpfs", "/mnt", "--", "/bin/true"});
+  CHECK(ok.err == "");
+  CHECK(ok.exit_code == 0);
+}

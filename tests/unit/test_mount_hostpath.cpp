@@ -1,4 +1,5 @@
 // find_host_path / open_host_path on a scratch directory: plain files, no privilege.
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -68,4 +69,22 @@ TEST_CASE("hostpath: a directory replaced by another is refused", "[unit][hostpa
   fs::remove(s.dir / "work/out");
   fs::rename(s.dir / "other", s.dir / "work/out");
   CHECK_THROWS_WITH(open_host_path(found, "bind source"), EndsWith(": replaced by another file since hutch checked it"));
+}
+
+TEST_CASE("hostpath: things without a path are refused clearly", "[unit][hostpath]") {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  const std::string pipe_path = "/proc/self/fd/" + std::to_string(fds[0]);
+  CHECK_THROWS_WITH(find_host_path(pipe_path, "bind source"),
+                    Catch::Matchers::StartsWith("bind source " + pipe_path + ": not a file or directory that has a "
+                                                "path (pipe:["));
+  ::close(fds[0]);
+  ::close(fds[1]);
+  Scratch s;
+  std::ofstream(s.dir / "gone") << "x";
+  const int held = ::open((s.dir / "gone").c_str(), O_RDONLY | O_CLOEXEC);
+  fs::remove(s.dir / "gone");
+  const std::string held_path = "/proc/self/fd/" + std::to_string(held);
+  CHECK_THROWS_WITH(find_host_path(held_path, "bind source"), Equals("bind source " + held_path + ": the file has been deleted"));
+  ::close(held);
 }

@@ -224,3 +224,20 @@ TEST_CASE("plan: nested user namespaces are forbidden unless the policy allows t
   r.policy.nested_user_namespaces = true;
   CHECK(plan_run(r, facts()).allow_nested_userns);
 }
+
+TEST_CASE("plan: an overlay root is refused when the rootfs has filesystems mounted below it", "[unit][plan]") {
+  HostFacts h = facts();
+  h.rootfs_submounts = {"/srv/root/proc", "/srv/root/sys"};
+  // Nothing missing: no overlay, the submounts come along with the recursive bind.
+  CHECK_FALSE(plan_run(request(), h).root.overlay);
+  CHECK_THROWS_WITH(plan_run(request({bind("/data", "/data")}), h),
+                    Equals("rootfs /srv/root: the mount point /data is missing from it, and other filesystems are "
+                           "mounted below it (/srv/root/proc, ...), which the overlay hutch would put on top cannot "
+                           "carry; create /data in the root filesystem or mount somewhere that exists"));
+}
+
+TEST_CASE("plan: the signals the caller ignores stay ignored", "[unit][plan]") {
+  HostFacts h = facts();
+  h.ignored_signals = {1, 13};
+  CHECK(plan_run(request(), h).ignored_signals == std::vector<int>{1, 13});
+}
