@@ -83,7 +83,9 @@ HostFacts gather_host_facts(const std::string& rootfs) {
     return found.valid();
   };
   facts.find_source = [](const std::string& source) { return mount::find_host_path(source, "bind source"); };
-  facts.rootfs_submounts = mount::mounts_below(mount::parse_mountinfo(read_mountinfo()), root.path);
+  facts.rootfs_submounts = [path = root.path] {
+    return mount::mounts_below(mount::parse_mountinfo(read_mountinfo()), path);
+  };
   return facts;
 }
 

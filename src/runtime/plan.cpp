@@ -195,12 +195,13 @@ std::optional<std::string> first_missing_mount_point(const std::vector<MountStep
 bool plan_overlay(const std::vector<MountStep>& steps, const HostFacts& host, const std::string& rootfs) {
   const std::optional<std::string> missing = first_missing_mount_point(steps, host);
   if (!missing) return false;
-  if (!host.rootfs_submounts.empty()) {
+  const std::vector<std::string> submounts = host.rootfs_submounts ? host.rootfs_submounts()
+                                                                    : std::vector<std::string>{};
+  if (!submounts.empty()) {
     throw Error(fmt::format("rootfs {}: the mount point {} is missing from it, and other filesystems are mounted "
                             "below it ({}{}), which the overlay hutch would put on top cannot carry; create {} in "
                             "the root filesystem or mount somewhere that exists",
-                            rootfs, *missing, host.rootfs_submounts.front(),
-                            host.rootfs_submounts.size() > 1 ? ", ..." : "", *missing));
+                            rootfs, *missing, submounts.front(), submounts.size() > 1 ? ", ..." : "", *missing));
   }
   return true;
 }

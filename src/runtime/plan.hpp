@@ -59,8 +59,9 @@ struct HostFacts {
   std::optional<TerminalSize> terminal_size;
   std::vector<int> ignored_signals;  // dispositions set to SIG_IGN in hutch at start
   HostPath rootfs;  // the root filesystem, found and checked
-  // Filesystems mounted below the root filesystem (an overlay root cannot carry them).
-  std::vector<std::string> rootfs_submounts;
+  // Filesystems mounted below the root filesystem (an overlay root cannot carry them);
+  // asked only when an overlay is needed.
+  std::function<std::vector<std::string>()> rootfs_submounts;
   // Does this normalized absolute path exist inside the root filesystem (resolved with
   // the root as "/")? Decides whether the root needs an overlay for mount points.
   std::function<bool(const std::string&)> exists_in_rootfs;

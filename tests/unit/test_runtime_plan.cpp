@@ -227,7 +227,7 @@ TEST_CASE("plan: nested user namespaces are forbidden unless the policy allows t
 
 TEST_CASE("plan: an overlay root is refused when the rootfs has filesystems mounted below it", "[unit][plan]") {
   HostFacts h = facts();
-  h.rootfs_submounts = {"/srv/root/proc", "/srv/root/sys"};
+  h.rootfs_submounts = [] { return std::vector<std::string>{"/srv/root/proc", "/srv/root/sys"}; };
   // Nothing missing: no overlay, the submounts come along with the recursive bind.
   CHECK_FALSE(plan_run(request(), h).root.overlay);
   CHECK_THROWS_WITH(plan_run(request({bind("/data", "/data")}), h),
