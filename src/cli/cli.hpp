@@ -12,6 +12,8 @@ int main(int argc, char** argv);
 
 // `hutch run`; args excludes "hutch" and "run".
 int run_command(std::span<char* const> args);
+// `hutch policy ...`; args excludes "hutch" and "policy".
+int policy_command(std::span<char* const> args);
 
 // Thrown for command-line mistakes: printed with a hint to --help.
 struct UsageError {

@@ -25,6 +25,7 @@ constexpr std::string_view kUsage =
     "\n"
     "commands:\n"
     "  run [OPTIONS] [--] COMMAND [ARG...]   run COMMAND in a new sandbox\n"
+    "  policy list|check|show ...            inspect and check policies\n"
     "\n"
     "hutch COMMAND --help shows a command's options; hutch --version prints the version.\n";
 
@@ -59,12 +60,19 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (command == "run") return run_command(args.subspan(2));
+    if (command == "policy") return policy_command(args.subspan(2));
     throw UsageError{fmt::format("unknown command \"{}\"", command), ""};
   } catch (const UsageError& e) {
     const std::string help = e.command.empty() ? "hutch --help" : fmt::format("hutch {} --help", e.command);
     std::fprintf(stderr, "hutch: %s\nTry '%s'.\n", e.message.c_str(), help.c_str());
   } catch (const Error& e) {
-    log::error("{}", e.message());
+    // One "hutch: " line per line of the message (a policy's errors come several).
+    std::string_view rest = e.message();
+    while (!rest.empty()) {
+      const std::size_t nl = rest.find('\n');
+      log::error("{}", rest.substr(0, nl));
+      rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+    }
   } catch (const std::exception& e) {
     log::error("internal error: {}", e.what());
   }

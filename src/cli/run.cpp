@@ -2,19 +2,24 @@
 // Policy (policy/schema.hpp), never a second model; the Plan is computed from it.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <sstream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "cli/cli.hpp"
 #include "cli/run.hpp"
 #include "cli/specs.hpp"
 #include "mount/spec.hpp"
+#include "policy/lookup.hpp"
+#include "policy/merge.hpp"
 #include "runtime/host.hpp"
 #include "runtime/launcher.hpp"
 #include "runtime/plan.hpp"
@@ -32,6 +37,7 @@ constexpr std::string_view kRunUsage = "usage: hutch run [OPTIONS] [--] COMMAND 
 po::options_description run_options() {
   po::options_description d("options");
   d.add_options()
+      ("policy,p", po::value<std::string>()->value_name("NAME|FILE"), "the policy to start from (default: default)")
       ("rootfs", po::value<std::string>()->value_name("DIR"),
        "root filesystem (default: $XDG_DATA_HOME/hutch/rootfs/default)")
       ("bind", po::value<std::vector<std::string>>()->value_name("SRC:DST"), "bind SRC read-write at DST")
@@ -46,6 +52,7 @@ po::options_description run_options() {
       ("env,e", po::value<std::vector<std::string>>()->value_name("KEY=VALUE"), "set an environment variable")
       ("env-pass", po::value<std::vector<std::string>>()->value_name("NAME"), "pass NAME from hutch's environment")
       ("workdir,w", po::value<std::string>()->value_name("DIR"), "working directory (default /)")
+      ("no-init", po::bool_switch(), "the command is pid 1 itself (no reaping, no signal relay inside)")
       ("interactive,i", po::bool_switch(), "forward stdin (else the command reads /dev/null)")
       ("tty,t", po::bool_switch(), "allocate a pseudo-terminal inside the sandbox")
       ("verbose,v", po::bool_switch(), "more diagnostics on stderr (-vv: a trace of every step)")
@@ -83,32 +90,35 @@ const T* get(const po::variables_map& vm, const char* key) {
   return it == vm.end() || it->second.empty() ? nullptr : &it->second.as<T>();
 }
 
-void apply_overrides(const po::variables_map& vm, policy::Policy& pol, const std::string& cwd) {
+Overrides parse_overrides(const po::variables_map& vm, const std::string& cwd) {
   using Strings = std::vector<std::string>;
-  if (auto* v = get<std::string>(vm, "rootfs")) pol.rootfs = *v;
-  if (auto* v = get<std::string>(vm, "uid")) pol.user.uid = parse_id(*v, "--uid");
-  if (auto* v = get<std::string>(vm, "gid")) pol.user.gid = parse_id(*v, "--gid");
-  if (auto* v = get<std::string>(vm, "hostname")) pol.hostname = *v;
-  if (auto* v = get<std::string>(vm, "net")) pol.network = parse_network(*v);
-  if (auto* v = get<std::string>(vm, "workdir")) pol.workdir = *v;
-  if (vm["sys"].as<bool>()) pol.mount_sys = true;
-  if (vm["allow-nested-userns"].as<bool>()) pol.nested_user_namespaces = true;
+  Overrides o;
+  if (auto* v = get<std::string>(vm, "rootfs")) o.rootfs = v->empty() || v->front() == '/' ? *v : cwd + "/" + *v;
+  if (auto* v = get<std::string>(vm, "uid")) o.uid = parse_id(*v, "--uid");
+  if (auto* v = get<std::string>(vm, "gid")) o.gid = parse_id(*v, "--gid");
+  if (auto* v = get<std::string>(vm, "hostname")) o.hostname = *v;
+  if (auto* v = get<std::string>(vm, "net")) o.network = parse_network(*v);
+  if (auto* v = get<std::string>(vm, "workdir")) o.workdir = *v;
+  o.sys = vm["sys"].as<bool>();
+  o.nested_userns = vm["allow-nested-userns"].as<bool>();
+  o.no_init = vm["no-init"].as<bool>();
   // Binds and tmpfs mounts keep the order of the command line among themselves.
   for (const char* key : {"bind", "ro-bind", "tmpfs"}) {
     const Strings* specs = get<Strings>(vm, key);
     if (specs == nullptr) continue;
-    for (const std::string& s : *specs) {
-      pol.mounts.push_back(std::string_view(key) == "tmpfs" ? parse_tmpfs_spec(s)
-                                                              : parse_bind_spec(s, std::string_view(key) == "ro-bind", cwd));
+    for (const std::string& spec : *specs) {
+      o.mounts.push_back(std::string_view(key) == "tmpfs" ? parse_tmpfs_spec(spec)
+                                                            : parse_bind_spec(spec, std::string_view(key) == "ro-bind", cwd));
     }
   }
   if (auto* v = get<Strings>(vm, "env")) {
-    for (const std::string& s : *v) {
-      auto [key, value] = parse_env_spec(s);
-      pol.env[key] = value;
+    for (const std::string& spec : *v) {
+      auto [key, value] = parse_env_spec(spec);
+      o.env[key] = value;
     }
   }
-  if (auto* v = get<Strings>(vm, "env-pass")) pol.env_pass.insert(pol.env_pass.end(), v->begin(), v->end());
+  if (auto* v = get<Strings>(vm, "env-pass")) o.env_pass = *v;
+  return o;
 }
 
 void print_run_help() {
@@ -128,7 +138,30 @@ std::string current_directory() {
 
 }  // namespace
 
-RunArgs parse_run_args(const std::vector<std::string>& tokens, const std::string& cwd) {
+void apply_overrides(const Overrides& o, policy::Policy& pol) {
+  if (o.rootfs) pol.rootfs = *o.rootfs;
+  if (o.uid) pol.user.uid = *o.uid;
+  if (o.gid) pol.user.gid = *o.gid;
+  if (o.hostname) pol.hostname = *o.hostname;
+  if (o.network) pol.network = *o.network;
+  if (o.workdir) pol.workdir = *o.workdir;
+  if (o.sys) pol.mount_sys = true;
+  if (o.nested_userns) pol.nested_user_namespaces = true;
+  if (o.no_init) pol.init = false;
+  for (const policy::Mount& m : o.mounts) policy::merge_mount(pol.mounts, m);
+  for (const auto& [key, value] : o.env) pol.env[key] = value;
+  for (const std::string& name : o.env_pass) {
+    if (std::find(pol.env_pass.begin(), pol.env_pass.end(), name) == pol.env_pass.end()) pol.env_pass.push_back(name);
+  }
+}
+
+std::string run_options_help() {
+  std::ostringstream out;
+  out << run_options();
+  return out.str();
+}
+
+RunArgs parse_run_args(const std::vector<std::string>& tokens, const std::string& cwd, bool require_command) {
   const po::options_description desc = run_options();
   po::parsed_options parsed = [&] {
     try {
@@ -157,15 +190,24 @@ RunArgs parse_run_args(const std::vector<std::string>& tokens, const std::string
   }
   out.help = vm["help"].as<bool>();
   if (out.help) return out;
-  if (auto* cmd = get<std::vector<std::string>>(vm, "command")) out.request.argv = *cmd;
-  if (out.request.argv.empty()) throw UsageError{"no command given", "run"};
-  out.request.tty = vm["tty"].as<bool>();
-  out.request.interactive = vm["interactive"].as<bool>();
-  apply_overrides(vm, out.request.policy, cwd);
-  if (out.request.policy.rootfs && !out.request.policy.rootfs->empty() && out.request.policy.rootfs->front() != '/') {
-    out.request.policy.rootfs = fmt::format("{}/{}", cwd, *out.request.policy.rootfs);
+  if (auto* cmd = get<std::vector<std::string>>(vm, "command")) out.argv = *cmd;
+  if (require_command && out.argv.empty()) throw UsageError{"no command given", "run"};
+  if (!require_command && !out.argv.empty()) {
+    throw UsageError{fmt::format("unexpected argument \"{}\"", out.argv.front()), "policy"};
   }
+  if (auto* v = get<std::string>(vm, "policy")) out.policy = *v;
+  out.tty = vm["tty"].as<bool>();
+  out.interactive = vm["interactive"].as<bool>();
+  out.overrides = parse_overrides(vm, cwd);
   return out;
+}
+
+policy::Policy resolve_run_policy(const RunArgs& run) {
+  const policy::LoadContext ctx = policy::default_load_context();
+  policy::LoadedPolicy loaded = policy::load_policy(run.policy.value_or("default"), ctx);
+  log::debug("policy: {}", fmt::join(loaded.chain, " extends "));
+  apply_overrides(run.overrides, loaded.policy);
+  return std::move(loaded.policy);
 }
 
 int run_command(std::span<char* const> args) {
@@ -176,7 +218,8 @@ int run_command(std::span<char* const> args) {
     return 0;
   }
   set_verbosity(run.verbosity);
-  policy::Policy& pol = run.request.policy;
+  runtime::RunRequest request{resolve_run_policy(run), run.argv, run.tty, run.interactive};
+  policy::Policy& pol = request.policy;
   const bool default_root = !pol.rootfs;
   if (default_root) pol.rootfs = runtime::default_rootfs_path();
   const runtime::HostFacts host = [&] {
@@ -190,7 +233,7 @@ int run_command(std::span<char* const> args) {
       throw;
     }
   }();
-  const runtime::Plan plan = runtime::plan_run(run.request, host);
+  const runtime::Plan plan = runtime::plan_run(request, host);
   for (const auto& step : plan.mounts) log::debug("plan: {}", mount::describe_step(step));
   const runtime::Outcome outcome = runtime::launch(plan);
   if (!outcome.message.empty()) log::error("{}", outcome.message);

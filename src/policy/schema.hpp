@@ -1,8 +1,9 @@
-// The one model of what a run may do (DESIGN.md "Policy").
+// The one model of what a run may do (DESIGN.md "Policy", docs/policy.md).
 //
-// Plain structs, no behaviour. Command-line flags are applied onto a Policy as
-// overrides (cli/run.cpp); policy files (a later issue) fill the same structs. Every
-// field has the safe default, so an empty Policy is the strictest sensible run.
+// Plain structs, no behaviour. Policy files fill them (policy/load.cpp, merged along
+// `extends` by policy/merge.cpp); command-line flags are applied onto the result as
+// overrides (cli/run.cpp). Every field has the safe default, so an empty Policy is the
+// strictest sensible run.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +27,7 @@ struct Mount {
   std::string source;  // bind: host path (absolute once resolved); tmpfs: unused
   std::string target;  // absolute path inside the sandbox
   bool readonly = true;
+  bool optional = false;              // bind only: skipped when the source is missing
   std::optional<std::uint64_t> size;  // tmpfs only, bytes
   std::optional<std::uint32_t> mode;  // tmpfs only, permission bits of its root
 };
@@ -36,6 +38,7 @@ struct User {
 };
 
 struct Policy {
+  std::string description;
   std::optional<std::string> rootfs;  // host directory; unset means the default root
   User user;
   std::string hostname = "hutch";
@@ -46,6 +49,7 @@ struct Policy {
   std::map<std::string, std::string> env;  // set in the payload's environment
   std::vector<std::string> env_pass;       // copied from the caller's environment
   std::optional<std::string> workdir;      // default "/"
+  bool init = true;  // hutch's init as pid 1 (reaps, relays); false: the command is pid 1
 };
 
 }  // namespace hutch::policy

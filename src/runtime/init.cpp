@@ -229,6 +229,12 @@ void run_init(ChildContext& ctx) {
   caps::set_no_new_privs();
   ctx.sync.expect(SyncMsg::SupervisorReady);  // sync #1: outside setup done, the payload may start
   if (pty.master) ctx.sync.send(SyncMsg::PtyMaster, 0, pty.master.get());
+  if (!ctx.plan.init) {
+    // No init (policy `init: false`, --no-init): the command becomes pid 1 itself. The
+    // supervisor then takes this process's own exit status as the command's.
+    log::debug("init: none, the command is pid 1");
+    payload_main(ctx, exec, pty.slave.get());
+  }
   log::debug("init: starting the payload");
   const pid_t payload = spawn_payload(ctx, exec, pty.slave.get());
   // The payload has called execve (or failed); from here on nothing allocates.

@@ -57,7 +57,7 @@ Outcome launch(const Plan& plan) {
   // the payload.
   // A child that already failed is gone; its report waits in the error pipe.
   sync.send_if_connected(SyncMsg::SupervisorReady);  // sync #1: nothing outside is left to do
-  return supervise(sandbox, sync, std::move(errors.read), signals, plan.interactive);
+  return supervise(sandbox, sync, std::move(errors.read), signals, plan.interactive, plan.init);
 }
 
 }  // namespace hutch::runtime

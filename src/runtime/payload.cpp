@@ -38,7 +38,8 @@ void reset_signals(const Plan& plan) {
 // inherited terminal fd fails with EPERM (the bubblewrap CVE-2017-5226 class). With -t
 // the payload's terminal is a pty of the sandbox's own devpts.
 void setup_session_and_stdio(const Plan& plan, int pty_slave) {
-  if (::setsid() < 0) throw_sys("setsid", "payload");
+  // Without an init the payload is the sandbox's first process, a session leader already.
+  if (::getsid(0) != ::getpid() && ::setsid() < 0) throw_sys("setsid", "payload");
   if (plan.tty) {
     if (::ioctl(pty_slave, TIOCSCTTY, 0) != 0) throw_sys("make controlling terminal", "pty");
     for (int target : {0, 1, 2}) {

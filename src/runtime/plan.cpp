@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "policy/validate.hpp"
 #include "util/error.hpp"
 #include "util/path.hpp"
 
@@ -132,10 +133,7 @@ std::string plan_target(const policy::Mount& m) {
     e.prepend(fmt::format("mount target \"{}\"", m.target));
     throw;
   }
-  if (target == "/") throw Error("mount target \"/\": the root is set with --rootfs, not a mount");
-  if (target == "/proc" || target == "/dev") {
-    throw Error(fmt::format("mount target {}: hutch mounts {} itself; mount below it instead", target, target));
-  }
+  if (auto problem = policy::mount_target_problem(target)) throw Error("mount target " + *problem);
   return target;
 }
 
@@ -207,9 +205,7 @@ bool plan_overlay(const std::vector<MountStep>& steps, const HostFacts& host, co
 }
 
 void check_env_name(std::string_view name) {
-  if (name.empty() || name.find('=') != std::string_view::npos || name.find('\0') != std::string_view::npos) {
-    throw Error(fmt::format("environment variable name \"{}\" is invalid (expected NAME without '=')", name));
-  }
+  if (auto problem = policy::env_name_problem(name)) throw Error("environment: " + *problem);
 }
 
 std::vector<std::string> plan_env(const RunRequest& req, const HostFacts& host) {
@@ -238,12 +234,7 @@ std::vector<std::string> plan_env(const RunRequest& req, const HostFacts& host) 
 }
 
 void check_hostname(std::string_view name) {
-  const bool ok_chars = std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
-  });
-  if (name.empty() || name.size() > 64 || !ok_chars) {
-    throw Error(fmt::format("hostname \"{}\" is invalid (expected 1-64 letters, digits, '-' or '.')", name));
-  }
+  if (auto problem = policy::hostname_problem(name)) throw Error("hostname: " + *problem);
 }
 
 IdMap plan_id_map(std::uint32_t inside, std::uint32_t outside, std::string_view what) {
@@ -252,9 +243,21 @@ IdMap plan_id_map(std::uint32_t inside, std::uint32_t outside, std::string_view 
   return IdMap{inside, outside, 1};
 }
 
+// An optional bind whose source is missing is left out (policy `optional: true`).
+bool is_absent_optional(const policy::Mount& m, const HostFacts& host) {
+  if (!m.optional || m.type != MountType::Bind || !host.find_source) return false;
+  try {
+    host.find_source(m.source);
+    return false;
+  } catch (const Error& e) {
+    return e.sys_errno() == ENOENT;
+  }
+}
+
 std::vector<MountStep> plan_user_mounts(const RunRequest& req, const HostFacts& host) {
   std::vector<MountStep> user;
   for (const policy::Mount& m : req.policy.mounts) {
+    if (is_absent_optional(m, host)) continue;
     MountStep s = plan_user_mount(m, host);
     for (const MountStep& other : user) {
       if (other.target == s.target) throw Error(fmt::format("mount target {} is given twice", s.target));
@@ -310,6 +313,7 @@ Plan plan_run(const RunRequest& req, const HostFacts& host) {
   plan.gid_map = plan_id_map(pol.user.gid, host.gid, "gid");
   plan.network = pol.network;
   plan.allow_nested_userns = pol.nested_user_namespaces;
+  plan.init = pol.init;
   check_hostname(pol.hostname);
   plan.hostname = pol.hostname;
   plan.argv = req.argv;

@@ -40,6 +40,7 @@ struct Plan {
   policy::Network network = policy::Network::Loopback;
   std::string hostname;
   bool allow_nested_userns = false;
+  bool init = true;  // false: the command itself is pid 1 (no reaping, no relaying inside)
   std::vector<std::string> argv;
   std::vector<std::string> env;   // "KEY=value", sorted by key
   std::string workdir = "/";

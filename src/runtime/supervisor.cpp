@@ -57,8 +57,10 @@ struct Collected {
 
 class Supervisor {
  public:
-  Supervisor(SandboxGuard& sandbox, SyncChannel& sync, UniqueFd errors, int signal_fd, bool interactive)
-      : sandbox_(sandbox), sync_(sync), errors_(std::move(errors)), signal_fd_(signal_fd), terminal_(interactive) {}
+  Supervisor(SandboxGuard& sandbox, SyncChannel& sync, UniqueFd errors, int signal_fd, bool interactive,
+             bool with_init)
+      : sandbox_(sandbox), sync_(sync), errors_(std::move(errors)), signal_fd_(signal_fd), terminal_(interactive),
+        with_init_(with_init) {}
 
   Outcome run() {
     while (!init_exited_) poll_once();
@@ -164,6 +166,7 @@ class Supervisor {
   int signal_fd_;
   TerminalRelay terminal_;
   Collected collected_;
+  bool with_init_;
   bool init_exited_ = false;
 };
 
@@ -195,10 +198,15 @@ Outcome Supervisor::outcome(const siginfo_t* init) const {
     }
     return out;
   }
+  if (!with_init_ && init != nullptr && init->si_code == CLD_EXITED) {
+    out.status = Outcome::Status::Exited;
+    out.exit_code = init->si_status;
+    return out;
+  }
   if (init != nullptr && (init->si_code == CLD_KILLED || init->si_code == CLD_DUMPED)) {
     out.status = Outcome::Status::Signaled;
     out.signal = init->si_status;
-    out.message = fmt::format("the sandbox's init was killed by {}", ::sigabbrev_np(init->si_status));
+    if (with_init_) out.message = fmt::format("the sandbox's init was killed by {}", ::sigabbrev_np(init->si_status));
     return out;
   }
   out.status = Outcome::Status::SetupError;
@@ -253,8 +261,8 @@ bool SandboxGuard::reap(siginfo_t& info) {
 }
 
 Outcome supervise(SandboxGuard& sandbox, SyncChannel& sync, UniqueFd errors, const SignalRelay& signals,
-                  bool interactive) {
-  Supervisor supervisor(sandbox, sync, std::move(errors), signals.fd(), interactive);
+                  bool interactive, bool with_init) {
+  Supervisor supervisor(sandbox, sync, std::move(errors), signals.fd(), interactive, with_init);
   return supervisor.run();
 }
 

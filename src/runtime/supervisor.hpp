@@ -54,7 +54,9 @@ class SandboxGuard {
 };
 
 // runs in: supervisor, after sync #1 until the sandbox is gone
+// with_init: the sandbox's pid 1 is hutch's init, which reports the command's status;
+// without, pid 1 is the command and its own exit status is the command's.
 Outcome supervise(SandboxGuard& sandbox, SyncChannel& sync, UniqueFd errors, const SignalRelay& signals,
-                  bool interactive);
+                  bool interactive, bool with_init);
 
 }  // namespace hutch::runtime

@@ -1,8 +1,9 @@
-// Parsing of sizes, shared by the command line and (later) policy files, so that
-// "64M" means the same everywhere. Pure functions; errors throw hutch::Error with a
+// Parsing of sizes and durations, shared by the command line and policy files, so
+// that "64M" and "1500ms" mean the same everywhere. Pure functions; errors throw hutch::Error with a
 // message that says what was expected.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -15,5 +16,12 @@ std::uint64_t parse_size(std::string_view text);
 
 // 67108864 -> "64M": the shortest exact spelling parse_size accepts.
 std::string format_size(std::uint64_t bytes);
+
+// "1500ms", "2s", "1.5s", "10m", "1h": a non-negative number (a decimal fraction of
+// at most 3 digits, and none for "ms") and a unit. A bare number is refused.
+std::chrono::milliseconds parse_duration(std::string_view text);
+
+// 1500ms -> "1500ms", 2000ms -> "2s": the shortest exact spelling parse_duration accepts.
+std::string format_duration(std::chrono::milliseconds duration);
 
 }  // namespace hutch::units

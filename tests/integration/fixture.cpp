@@ -70,15 +70,34 @@ void drop_to(const passwd* pw) {
   must(::chdir("/") == 0, "chdir /");
 }
 
+std::string stage_tree(const fs::path& dir, const fs::path& source, const std::string& name) {
+  const fs::path target = dir / name;
+  fs::copy(source, target, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+  for (const auto& entry : fs::recursive_directory_iterator(target)) {
+    fs::permissions(entry.path(), entry.is_directory() ? fs::perms(0755) : fs::perms(0644));
+  }
+  fs::permissions(target, fs::perms(0755));
+  return target.string();
+}
+
 }  // namespace
 
 StagedBinaries prepare_user_and_binaries(const std::string& hutch, const std::string& probe,
-                                         const std::string& make_rootfs) {
-  if (::geteuid() != 0) return StagedBinaries{hutch, probe, make_rootfs, ""};
+                                         const std::string& source_dir) {
+  const fs::path src(source_dir);
+  if (::geteuid() != 0) {
+    return StagedBinaries{hutch, probe, (src / "scripts/make-rootfs").string(), (src / "policies").string(),
+                          (src / "tests/policies").string(), ""};
+  }
   passwd* pw = ensure_test_user();
   char tmpl[] = "/tmp/hutch-stage-XXXXXX";
   must(::mkdtemp(tmpl) != nullptr, "mkdtemp");
-  StagedBinaries staged{stage_binary(tmpl, hutch), stage_binary(tmpl, probe), stage_binary(tmpl, make_rootfs), tmpl};
+  StagedBinaries staged{stage_binary(tmpl, hutch),
+                        stage_binary(tmpl, probe),
+                        stage_binary(tmpl, (src / "scripts/make-rootfs").string()),
+                        stage_tree(tmpl, src / "policies", "policies"),
+                        stage_tree(tmpl, src / "tests/policies", "policy-cases"),
+                        tmpl};
   must(::chmod(tmpl, 0755) == 0, "chmod stage dir");
   // The user removes the stage directory at exit, so it owns it (not the binaries).
   must(::chown(tmpl, pw->pw_uid, pw->pw_gid) == 0, "chown stage dir");

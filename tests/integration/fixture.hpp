@@ -12,6 +12,8 @@ struct StagedBinaries {
   std::string hutch;
   std::string probe;
   std::string make_rootfs;  // scripts/make-rootfs
+  std::string policies;     // the repository's policies/
+  std::string policy_cases; // tests/policies/
   std::string stage_dir;  // non-empty when the binaries were copied (remove at exit)
 };
 
@@ -20,7 +22,7 @@ struct StagedBinaries {
 // own XDG_RUNTIME_DIR, and drop to it for good. As anyone else: use the binaries as
 // they are.
 StagedBinaries prepare_user_and_binaries(const std::string& hutch, const std::string& probe,
-                                         const std::string& make_rootfs);
+                                         const std::string& source_dir);
 
 // A busybox-static root filesystem with every applet, /probe, and the usual mount
 // points, built in milliseconds.

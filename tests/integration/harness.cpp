@@ -69,12 +69,13 @@ std::string read_file(const fs::path& path) {
 void setup(int argc, char** argv) {
   (void)argc;
   (void)argv;
-  StagedBinaries staged =
-      prepare_user_and_binaries(HUTCH_TEST_BINARY, HUTCH_TEST_PROBE, HUTCH_SOURCE_DIR "/scripts/make-rootfs");
+  StagedBinaries staged = prepare_user_and_binaries(HUTCH_TEST_BINARY, HUTCH_TEST_PROBE, HUTCH_SOURCE_DIR);
   g_paths.hutch = staged.hutch;
   g_paths.probe = staged.probe;
   if (!staged.stage_dir.empty()) g_cleanup.push_back(staged.stage_dir);
   g_paths.make_rootfs = staged.make_rootfs;
+  g_paths.policies = staged.policies;
+  g_paths.policy_cases = staged.policy_cases;
   char tmpl[] = "/tmp/hutch-it-XXXXXX";
   if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
   g_paths.work = tmpl;
@@ -95,6 +96,7 @@ Result run_hutch(const std::vector<std::string>& args, const RunOptions& options
   if (pid == 0) {
     ::setpgid(0, 0);
     for (int s : options.ignored_signals) ::signal(s, SIG_IGN);  // survives execve
+    if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) ::_exit(126);
     ::dup2(options.stdin_fd >= 0 ? options.stdin_fd : in[0], 0);
     ::dup2(out[1], 1);
     ::dup2(err[1], 2);

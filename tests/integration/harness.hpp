@@ -22,6 +22,8 @@ struct Paths {
   std::filesystem::path work;    // this process's scratch directory (host side)
   std::filesystem::path rootfs;  // busybox fixture root filesystem
   std::filesystem::path make_rootfs;  // scripts/make-rootfs, readable by the test user
+  std::filesystem::path policies;     // the shipped policies/, readable by the test user
+  std::filesystem::path policy_cases; // tests/policies/, readable by the test user
 };
 
 // Called once from main() before Catch runs.
@@ -40,6 +42,7 @@ struct RunOptions {
   std::vector<std::string> env;  // extra KEY=VALUE for hutch's own environment
   std::vector<int> ignored_signals;  // start hutch with these ignored (nohup, a careless parent)
   std::chrono::seconds timeout{120};  // a hang guard, not a timing assertion
+  std::string cwd;                    // hutch's working directory (default: the test's)
 };
 
 // Runs `hutch ARGS...` to completion.

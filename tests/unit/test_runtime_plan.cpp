@@ -136,9 +136,9 @@ TEST_CASE("plan: invalid mounts are refused with the reason", "[unit][plan]") {
   CHECK_THROWS_WITH(plan_run(request({bind("/a", "/x"), bind("/b", "/x/")}), facts()),
                     Equals("mount target /x is given twice"));
   CHECK_THROWS_WITH(plan_run(request({bind("/a", "/")}), facts()),
-                    Equals("mount target \"/\": the root is set with --rootfs, not a mount"));
+                    Equals("mount target / is the root filesystem itself (set with rootfs), not a mount target"));
   CHECK_THROWS_WITH(plan_run(request({bind("/a", "/proc")}), facts()),
-                    Equals("mount target /proc: hutch mounts /proc itself; mount below it instead"));
+                    Equals("mount target /proc is mounted by hutch itself; mount below it instead"));
   CHECK_THROWS_WITH(plan_run(request({bind("/a", "x")}), facts()),
                     Equals("mount target \"x\": \"x\" is not an absolute path"));
   CHECK_THROWS_WITH(plan_run(request({bind("rel", "/x")}), facts()),
@@ -169,7 +169,7 @@ TEST_CASE("plan: environment precedence is --env over --env-pass over defaults",
   CHECK(p.env == std::vector<std::string>{"HOME=/", "LANG=C.UTF-8", "PATH=/bin", "SECRET=override", "TERM=screen"});
   r.policy.env = {{"BAD=NAME", "x"}};
   CHECK_THROWS_WITH(plan_run(r, facts()),
-                    Equals("environment variable name \"BAD=NAME\" is invalid (expected NAME without '=')"));
+                    Equals("environment: \"BAD=NAME\" is not a valid variable name (expected NAME without '=')"));
 }
 
 TEST_CASE("plan: command, hostname, ids and workdir are validated", "[unit][plan]") {
@@ -178,7 +178,7 @@ TEST_CASE("plan: command, hostname, ids and workdir are validated", "[unit][plan
   CHECK_THROWS_WITH(plan_run(r, facts()), Catch::Matchers::StartsWith("no command given"));
   r = request();
   r.policy.hostname = std::string(65, 'a');
-  CHECK_THROWS_WITH(plan_run(r, facts()), Catch::Matchers::EndsWith("is invalid (expected 1-64 letters, digits, '-' or '.')"));
+  CHECK_THROWS_WITH(plan_run(r, facts()), Catch::Matchers::EndsWith("is not a valid hostname (expected 1-64 letters, digits, '-' or '.')"));
   r = request();
   r.policy.workdir = "work";
   CHECK_THROWS_WITH(plan_run(r, facts()), Equals("workdir: \"work\" is not an absolute path"));

@@ -37,3 +37,34 @@ TEST_CASE("units: format_size is the shortest exact spelling and round-trips", "
   CHECK(format_size((1ull << 30) + 1024) == "1048577K");
   for (std::uint64_t v : {1ull, 1023ull, 4096ull, 3ull << 30, 1ull << 63}) CHECK(parse_size(format_size(v)) == v);
 }
+
+using hutch::units::format_duration;
+using hutch::units::parse_duration;
+using std::chrono::milliseconds;
+
+TEST_CASE("units: durations", "[unit][units]") {
+  CHECK(parse_duration("1500ms") == milliseconds(1500));
+  CHECK(parse_duration("2s") == milliseconds(2000));
+  CHECK(parse_duration("1.5s") == milliseconds(1500));
+  CHECK(parse_duration("0.001s") == milliseconds(1));
+  CHECK(parse_duration("10m") == milliseconds(600000));
+  CHECK(parse_duration("1.25h") == milliseconds(4500000));
+  CHECK(parse_duration("0s") == milliseconds(0));
+  CHECK(format_duration(milliseconds(1500)) == "1500ms");
+  CHECK(format_duration(milliseconds(2000)) == "2s");
+  CHECK(format_duration(milliseconds(0)) == "0ms");
+  CHECK(format_duration(milliseconds(7200000)) == "2h");
+}
+
+TEST_CASE("units: bad durations say what was expected", "[unit][units]") {
+  CHECK_THROWS_WITH(parse_duration("2"), Equals("expected a duration like 2s or 1500ms, got \"2\" (no unit; use ms, s, m or h)"));
+  CHECK_THROWS_WITH(parse_duration("soon"), Equals("expected a duration like 2s or 1500ms, got \"soon\" (it must start with a number)"));
+  CHECK_THROWS_WITH(parse_duration("2d"), Equals("expected a duration like 2s or 1500ms, got \"2d\" (the unit must be one of ms, s, m, h)"));
+  CHECK_THROWS_WITH(parse_duration("1.5ms"), Equals("expected a duration like 2s or 1500ms, got \"1.5ms\" (at most 3 decimals, and none for ms)"));
+  CHECK_THROWS_WITH(parse_duration("1.2345s"), Equals("expected a duration like 2s or 1500ms, got \"1.2345s\" (at most 3 decimals, and none for ms)"));
+  CHECK_THROWS_WITH(parse_duration("1.s"), Equals("expected a duration like 2s or 1500ms, got \"1.s\" (at most 3 decimals, and none for ms)"));
+  CHECK_THROWS_WITH(parse_duration("1..5s"), Equals("expected a duration like 2s or 1500ms, got \"1..5s\" (at most 3 decimals, and none for ms)"));
+  CHECK_THROWS_WITH(parse_duration("-1s"), Equals("expected a duration like 2s or 1500ms, got \"-1s\" (it must start with a number)"));
+  CHECK_THROWS_WITH(parse_duration("99999999999999999h"), Equals("expected a duration like 2s or 1500ms, got \"99999999999999999h\" (too large)"));
+  CHECK_THROWS_WITH(parse_duration(""), Equals("expected a duration like 2s or 1500ms, got \"\" (empty)"));
+}

@@ -1,0 +1,74 @@
+#include "policy/emit.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fmt/format.h>
+
+#include "util/units.hpp"
+
+namespace hutch::policy {
+namespace {
+
+const char* network_name(Network n) {
+  switch (n) {
+    case Network::None: return "none";
+    case Network::Loopback: return "loopback";
+    case Network::Host: return "host";
+  }
+  return "none";
+}
+
+void emit_mount(YAML::Emitter& out, const Mount& m) {
+  out << YAML::Flow << YAML::BeginMap;
+  if (m.type == MountType::Tmpfs) {
+    out << YAML::Key << "type" << YAML::Value << "tmpfs" << YAML::Key << "target" << YAML::Value << m.target;
+    if (m.size) out << YAML::Key << "size" << YAML::Value << units::format_size(*m.size);
+    if (m.mode) out << YAML::Key << "mode" << YAML::Value << YAML::DoubleQuoted << fmt::format("{:04o}", *m.mode);
+  } else {
+    out << YAML::Key << "type" << YAML::Value << "bind" << YAML::Key << "source" << YAML::Value << m.source
+        << YAML::Key << "target" << YAML::Value << m.target << YAML::Key << "readonly" << YAML::Value
+        << m.readonly;
+    if (m.optional) out << YAML::Key << "optional" << YAML::Value << true;
+  }
+  out << YAML::EndMap;
+}
+
+}  // namespace
+
+std::string emit_policy(const Policy& p, const std::string& header_comment) {
+  YAML::Emitter out;
+  out.SetBoolFormat(YAML::TrueFalseBool);
+  if (!header_comment.empty()) out << YAML::Comment(header_comment) << YAML::Newline;
+  out << YAML::BeginMap;
+  out << YAML::Key << "version" << YAML::Value << 1;
+  if (!p.description.empty()) out << YAML::Key << "description" << YAML::Value << YAML::DoubleQuoted << p.description;
+  if (p.rootfs) {
+    out << YAML::Key << "rootfs" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "path" << YAML::Value
+        << *p.rootfs << YAML::EndMap;
+  }
+  out << YAML::Key << "user" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "uid" << YAML::Value
+      << p.user.uid << YAML::Key << "gid" << YAML::Value << p.user.gid << YAML::EndMap;
+  out << YAML::Key << "hostname" << YAML::Value << p.hostname;
+  out << YAML::Key << "namespaces" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "nested_user"
+      << YAML::Value << p.nested_user_namespaces << YAML::EndMap;
+  out << YAML::Key << "network" << YAML::Value << network_name(p.network);
+  out << YAML::Key << "mounts" << YAML::Value << YAML::BeginSeq;
+  for (const Mount& m : p.mounts) emit_mount(out, m);
+  if (p.mount_sys) {
+    out << YAML::Flow << YAML::BeginMap << YAML::Key << "type" << YAML::Value << "sysfs" << YAML::Key << "target"
+        << YAML::Value << "/sys" << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+  out << YAML::Key << "env" << YAML::Value << YAML::BeginMap;
+  for (const auto& [key, value] : p.env) out << YAML::Key << key << YAML::Value << YAML::DoubleQuoted << value;
+  out << YAML::EndMap;
+  out << YAML::Key << "env_pass" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  for (const std::string& name : p.env_pass) out << name;
+  out << YAML::EndSeq;
+  out << YAML::Key << "workdir" << YAML::Value << p.workdir.value_or("/");
+  out << YAML::Key << "init" << YAML::Value << p.init;
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace hutch::policy

@@ -1,0 +1,484 @@
+// YAML -> PolicyLayer with strict validation (docs/policy.md). Every YAML::Exception
+// becomes a Diagnostic here; none escapes policy/.
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <functional>
+#include <set>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "policy/layer.hpp"
+#include "policy/validate.hpp"
+#include "util/error.hpp"
+#include "util/path.hpp"
+#include "util/units.hpp"
+
+namespace hutch::policy {
+namespace {
+
+constexpr std::array<std::string_view, 16> kTopKeys{
+    "version", "extends", "description", "rootfs", "user", "hostname", "namespaces", "network", "mounts",
+    "env", "env_pass", "workdir", "init",
+    // Sections later versions fill in; reserved so that a policy using them fails loudly.
+    "seccomp", "limits", "capabilities"};
+constexpr std::array<std::string_view, 3> kReservedKeys{"seccomp", "limits", "capabilities"};
+constexpr std::array<std::string_view, 7> kMountKeys{"type", "source", "target", "readonly", "optional", "size", "mode"};
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// " (did you mean \"hostname\"?)" when a known key is close, else "".
+template <typename Keys>
+std::string suggestion(std::string_view unknown, const Keys& known) {
+  std::string_view best;
+  std::size_t best_distance = 3;  // at most 2 edits away
+  for (std::string_view k : known) {
+    const std::size_t d = edit_distance(unknown, k);
+    if (d < best_distance) {
+      best_distance = d;
+      best = k;
+    }
+  }
+  return best.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", best);
+}
+
+std::string describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+      return "nothing";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a map";
+    default:
+      return fmt::format("\"{}\"", node.Scalar());
+  }
+}
+
+class Parser {
+ public:
+  Parser(const std::string& file, const std::string& dir, const Substitutions& subst)
+      : file_(file), dir_(dir), subst_(subst) {
+    layer_.origin = Position{file, 0, 0};
+  }
+
+  PolicyLayer parse(std::string_view text) {
+    YAML::Node root;
+    try {
+      root = YAML::Load(std::string(text));
+    } catch (const YAML::Exception& e) {
+      errors_.push_back(Diagnostic{position(e.mark), "", fmt::format("invalid YAML: {}", e.msg)});
+      throw PolicyError(std::move(errors_));
+    }
+    if (!root.IsMap()) {
+      errors_.push_back(Diagnostic{Position{file_, 1, 1}, "",
+                                   fmt::format("expected a map of settings starting with version: 1, got {}",
+                                               describe(root))});
+      throw PolicyError(std::move(errors_));
+    }
+    try {
+      top_level(root);
+    } catch (const YAML::Exception& e) {  // none expected; never let one out of policy/
+      errors_.push_back(Diagnostic{position(e.mark), "", fmt::format("invalid YAML: {}", e.msg)});
+    }
+    if (!errors_.empty()) throw PolicyError(std::move(errors_));
+    return std::move(layer_);
+  }
+
+ private:
+  Position position(const YAML::Mark& mark) const {
+    if (mark.is_null()) return Position{file_, 1, 1};
+    return Position{file_, mark.line + 1, mark.column + 1};
+  }
+
+  // Errors point at the value; a value that is absent (`key:`) has no place of its own
+  // (yaml-cpp puts it where the next token starts), so they point at its key then.
+  void error(const YAML::Node& at, const YAML::Node& fallback, const std::string& key, std::string message) {
+    const YAML::Mark mark = at.Mark().is_null() || at.IsNull() ? fallback.Mark() : at.Mark();
+    errors_.push_back(Diagnostic{position(mark), key, std::move(message)});
+  }
+
+  template <typename Fn>
+  void for_each_entry(const YAML::Node& map, const std::string& prefix, Fn fn) {
+    std::set<std::string> seen;
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      const YAML::Node key_node = it->first;
+      if (!key_node.IsScalar()) {
+        error(key_node, map, prefix, fmt::format("expected a key name, got {}", describe(key_node)));
+        continue;
+      }
+      const std::string key = key_node.Scalar();
+      const std::string path = prefix.empty() ? key : prefix + "." + key;
+      if (!seen.insert(key).second) {
+        error(key_node, map, path, "is given twice");
+        continue;
+      }
+      fn(key, path, key_node, it->second);
+    }
+  }
+
+  std::optional<std::string> string_of(const YAML::Node& v, const YAML::Node& k, const std::string& path) {
+    if (!v.IsScalar()) {
+      error(v, k, path, fmt::format("expected a string, got {}", describe(v)));
+      return std::nullopt;
+    }
+    return v.Scalar();
+  }
+
+  std::optional<bool> bool_of(const YAML::Node& v, const YAML::Node& k, const std::string& path) {
+    if (v.IsScalar() && v.Scalar() == "true") return true;
+    if (v.IsScalar() && v.Scalar() == "false") return false;
+    error(v, k, path, fmt::format("expected true or false, got {}", describe(v)));
+    return std::nullopt;
+  }
+
+  std::optional<std::uint32_t> id_of(const YAML::Node& v, const YAML::Node& k, const std::string& path) {
+    std::uint32_t value = 0;
+    if (v.IsScalar()) {
+      const std::string& t = v.Scalar();
+      const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
+      if (!t.empty() && ec == std::errc() && end == t.data() + t.size() && value != 0xFFFFFFFFu) return value;
+    }
+    error(v, k, path, fmt::format("expected a number from 0 to 4294967294, got {}", describe(v)));
+    return std::nullopt;
+  }
+
+  // Absolute, normalized sandbox path.
+  std::optional<std::string> sandbox_path_of(const YAML::Node& v, const YAML::Node& k, const std::string& path) {
+    const std::optional<std::string> text = string_of(v, k, path);
+    if (!text) return std::nullopt;
+    try {
+      return hutch::path::normalize_absolute(*text);
+    } catch (const Error& e) {
+      error(v, k, path, fmt::format("{} (expected an absolute path inside the sandbox)", e.message()));
+      return std::nullopt;
+    }
+  }
+
+  // A host path: ${CWD} and ${HOME} expanded, relative to the policy file's folder.
+  std::optional<std::string> host_path_of(const YAML::Node& v, const YAML::Node& k, const std::string& path) {
+    const std::optional<std::string> text = string_of(v, k, path);
+    if (!text) return std::nullopt;
+    std::string out;
+    for (std::size_t i = 0; i < text->size(); ++i) {
+      if (text->compare(i, 2, "${") != 0) {
+        out.push_back((*text)[i]);
+        continue;
+      }
+      const std::size_t close = text->find('}', i);
+      const std::string name = text->substr(i + 2, close == std::string::npos ? std::string::npos : close - i - 2);
+      if (close != std::string::npos && name == "CWD") {
+        out += subst_.cwd;
+      } else if (close != std::string::npos && name == "HOME") {
+        out += subst_.home;
+      } else {
+        error(v, k, path, fmt::format("unknown variable ${{{}}} in \"{}\" (known: ${{CWD}}, ${{HOME}})", name, *text));
+        return std::nullopt;
+      }
+      i = close;
+    }
+    if (out.empty()) {
+      error(v, k, path, "expected a host path, got an empty string");
+      return std::nullopt;
+    }
+    if (out.front() != '/') out = (dir_.empty() || dir_ == "/" ? dir_ : dir_ + "/") + out;
+    return out;
+  }
+
+  void top_level(const YAML::Node& root) {
+    bool has_version = false;
+    for_each_entry(root, "", [&](const std::string& key, const std::string& path, const YAML::Node& k,
+                                 const YAML::Node& v) {
+      if (key == "version") {
+        has_version = true;
+        if (!v.IsScalar() || v.Scalar() != "1") {
+          error(v, k, path, fmt::format("expected 1, got {} (this hutch reads policy version 1)", describe(v)));
+        }
+      } else if (std::find(kReservedKeys.begin(), kReservedKeys.end(), key) != kReservedKeys.end()) {
+        error(k, root, path, "not supported yet by this version of hutch");
+      } else if (!top_entry(key, path, k, v)) {
+        error(k, root, path, fmt::format("unknown key{}", suggestion(key, kTopKeys)));
+      }
+    });
+    if (!has_version) {
+      errors_.push_back(Diagnostic{Position{file_, 1, 1}, "version", "missing (a policy starts with version: 1)"});
+    }
+  }
+
+  // Returns false for an unknown key.
+  bool top_entry(const std::string& key, const std::string& path, const YAML::Node& k, const YAML::Node& v) {
+    if (key == "extends") {
+      layer_.extends = string_of(v, k, path);
+      layer_.extends_at = position(v.Mark().is_null() ? k.Mark() : v.Mark());
+    } else if (key == "description") {
+      layer_.description = string_of(v, k, path);
+    } else if (key == "rootfs") {
+      parse_rootfs(k, v, path);
+    } else if (key == "user") {
+      parse_user(k, v, path);
+    } else if (key == "hostname") {
+      if (auto name = string_of(v, k, path)) {
+        if (auto problem = hostname_problem(*name)) error(v, k, path, *problem);
+        else layer_.hostname = name;
+      }
+    } else if (key == "namespaces") {
+      parse_namespaces(k, v, path);
+    } else if (key == "network") {
+      parse_network(k, v, path);
+    } else if (key == "mounts") {
+      parse_mounts(k, v, path);
+    } else if (key == "env") {
+      parse_env(k, v, path);
+    } else if (key == "env_pass") {
+      parse_env_pass(k, v, path);
+    } else if (key == "workdir") {
+      layer_.workdir = sandbox_path_of(v, k, path);
+    } else if (key == "init") {
+      layer_.init = bool_of(v, k, path);
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  bool expect_map(const YAML::Node& k, const YAML::Node& v, const std::string& path, std::string_view example) {
+    if (v.IsMap()) return true;
+    error(v, k, path, fmt::format("expected a map like {}, got {}", example, describe(v)));
+    return false;
+  }
+
+  void unknown_in(const YAML::Node& k, const YAML::Node& parent, const std::string& path,
+                  std::initializer_list<std::string_view> known) {
+    error(k, parent, path, fmt::format("unknown key{}", suggestion(k.Scalar(), known)));
+  }
+
+  void parse_rootfs(const YAML::Node& k, const YAML::Node& v, const std::string& path) {
+    if (!expect_map(k, v, path, "{path: ./rootfs}")) return;
+    for_each_entry(v, path, [&](const std::string& key, const std::string& p, const YAML::Node& kk,
+                                const YAML::Node& vv) {
+      if (key == "path") layer_.rootfs = host_path_of(vv, kk, p);
+      else unknown_in(kk, v, p, {"path"});
+    });
+    if (!v["path"]) error(v, k, path, "expected a map like {path: ./rootfs}, without path");
+  }
+
+  void parse_user(const YAML::Node& k, const YAML::Node& v, const std::string& path) {
+    if (!expect_map(k, v, path, "{uid: 1000, gid: 1000}")) return;
+    for_each_entry(v, path, [&](const std::string& key, const std::string& p, const YAML::Node& kk,
+                                const YAML::Node& vv) {
+      if (key == "uid") layer_.uid = id_of(vv, kk, p);
+      else if (key == "gid") layer_.gid = id_of(vv, kk, p);
+      else unknown_in(kk, v, p, {"uid", "gid"});
+    });
+  }
+
+  void parse_namespaces(const YAML::Node& k, const YAML::Node& v, const std::string& path) {
+    if (!expect_map(k, v, path, "{nested_user: false}")) return;
+    for_each_entry(v, path, [&](const std::string& key, const std::string& p, const YAML::Node& kk,
+                                const YAML::Node& vv) {
+      if (key == "nested_user") layer_.nested_user_namespaces = bool_of(vv, kk, p);
+      else unknown_in(kk, v, p, {"nested_user"});
+    });
+  }
+
+  void parse_network(const YAML::Node& k, const YAML::Node& v, const std::string& path) {
+    const std::optional<std::string> mode = string_of(v, k, path);
+    if (!mode) return;
+    if (*mode == "none") layer_.network = Network::None;
+    else if (*mode == "loopback") layer_.network = Network::Loopback;
+    else if (*mode == "host") layer_.network = Network::Host;
+    else error(v, k, path, fmt::format("expected none, loopback or host, got \"{}\"", *mode));
+  }
+
+  template <typename T>
+  bool start_patch(Patch<T>& patch, const YAML::Node& k, const YAML::Node& v, const std::string& path, bool want_map) {
+    patch.present = true;
+    patch.reset = v.Tag() == "!reset";
+    if (!v.Tag().empty() && v.Tag() != "!reset" && v.Tag() != "?" && v.Tag() != "!") {
+      error(v, k, path, fmt::format("unknown tag {} (the one tag hutch knows is !reset)", v.Tag()));
+      return false;
+    }
+    if (want_map ? v.IsMap() : v.IsSequence()) return true;
+    // `key: !reset` alone clears (yaml-cpp reads a tagged nothing as an empty string)
+    if (patch.reset && (v.IsNull() || (v.IsScalar() && v.Scalar().empty()))) return true;
+    error(v, k, path, fmt::format("expected a {}, got {}", want_map ? "map" : "list", describe(v)));
+    return false;
+  }
+
+  void parse_mounts(const YAML::Node& k, const YAML::Node& v, const std::string& path) {
+    if (!start_patch(layer_.mounts, k, v, path, false) || !v.IsSequence()) return;
+    std::map<std::string, std::size_t> targets;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const std::string p = fmt::format("{}[{}]", path, i);
+      const YAML::Node entry = v[i];
+      if (!entry.IsMap()) {
+        error(entry, v, p, fmt::format("expected a map like {{type: bind, source: ./src, target: /src}}, got {}",
+                                       describe(entry)));
+        continue;
+      }
+      const std::optional<std::string> type = mount_type(entry, p);
+      if (!type) continue;
+      if (*type == "sysfs") {
+        parse_sysfs(entry, p);
+        continue;
+      }
+      std::optional<Mount> m = parse_mount(entry, *type, p);
+      if (!m) continue;
+      if (auto [it, fresh] = targets.emplace(m->target, i); !fresh) {
+        error(entry["target"], entry, p + ".target",
+              fmt::format("{} is already the target of {}[{}]", m->target, path, it->second));
+        continue;
+      }
+      layer_.mounts.items.push_back(std::move(*m));
+    }
+  }
+
+  std::optional<std::string> mount_type(const YAML::Node& entry, const std::string& path) {
+    const YAML::Node type_node = entry["type"];
+    if (!type_node) {
+      error(entry, entry, path + ".type", "missing (expected bind, tmpfs or sysfs)");
+      return std::nullopt;
+    }
+    const std::optional<std::string> type = string_of(type_node, entry, path + ".type");
+    if (type && *type != "bind" && *type != "tmpfs" && *type != "sysfs") {
+      error(type_node, entry, path + ".type", fmt::format("expected bind, tmpfs or sysfs, got \"{}\"", *type));
+      return std::nullopt;
+    }
+    return type;
+  }
+
+  // `- type: sysfs` (target /sys, the only place it may go): a read-only /sys.
+  void parse_sysfs(const YAML::Node& entry, const std::string& path) {
+    const std::size_t errors_before = errors_.size();
+    for_each_entry(entry, path, [&](const std::string& key, const std::string& p, const YAML::Node& kk,
+                                    const YAML::Node& vv) {
+      if (key == "type") return;
+      if (key != "target") {
+        error(kk, entry, p, "does not apply to a sysfs mount (it is read-only, at /sys)");
+      } else if (auto t = sandbox_path_of(vv, kk, p); t && *t != "/sys") {
+        error(vv, kk, p, fmt::format("a sysfs mount goes at /sys, not {}", *t));
+      }
+    });
+    if (errors_.size() == errors_before) layer_.mount_sys = true;
+  }
+
+  std::optional<Mount> parse_mount(const YAML::Node& entry, const std::string& type, const std::string& path) {
+    Mount m;
+    m.type = type == "tmpfs" ? MountType::Tmpfs : MountType::Bind;
+    m.readonly = type == "bind";  // binds are read-only unless they say otherwise
+    const std::size_t errors_before = errors_.size();
+    bool has_target = false;
+    bool has_source = false;
+    for_each_entry(entry, path, [&](const std::string& key, const std::string& p, const YAML::Node& kk,
+                                    const YAML::Node& vv) {
+      if (std::find(kMountKeys.begin(), kMountKeys.end(), key) == kMountKeys.end()) {
+        error(kk, entry, p, fmt::format("unknown key{}", suggestion(key, kMountKeys)));
+      } else if (key == "type") {
+        return;
+      } else if (!applies(key, type)) {
+        error(kk, entry, p, fmt::format("does not apply to a {} mount", type));
+      } else if (key == "target") {
+        has_target = true;
+        if (auto t = sandbox_path_of(vv, kk, p)) {
+          if (auto problem = mount_target_problem(*t)) error(vv, kk, p, *problem);
+          else m.target = *t;
+        }
+      } else if (key == "source") {
+        has_source = true;
+        if (auto src = host_path_of(vv, kk, p)) m.source = *src;
+      } else if (key == "readonly") {
+        if (auto b = bool_of(vv, kk, p)) m.readonly = *b;
+      } else if (key == "optional") {
+        if (auto b = bool_of(vv, kk, p)) m.optional = *b;
+      } else if (key == "size") {
+        if (auto text = string_of(vv, kk, p)) {
+          try {
+            m.size = units::parse_size(*text);
+          } catch (const Error& e) {
+            error(vv, kk, p, e.message());
+          }
+        }
+      } else if (key == "mode") {
+        if (auto text = string_of(vv, kk, p)) {
+          if (auto mode = parse_mode(*text)) m.mode = *mode;
+          else error(vv, kk, p, fmt::format("expected octal permission bits like 1777 or 0755, got \"{}\"", *text));
+        }
+      }
+    });
+    if (!has_target) error(entry, entry, path + ".target", "missing (expected an absolute path inside the sandbox)");
+    if (type == "bind" && !has_source) error(entry, entry, path + ".source", "missing (expected a host path)");
+    if (errors_.size() != errors_before) return std::nullopt;
+    return m;
+  }
+
+  static bool applies(const std::string& key, const std::string& type) {
+    if (key == "source" || key == "readonly" || key == "optional") return type == "bind";
+    if (key == "size" || key == "mode") return type == "tmpfs";
+    return true;  // target
+  }
+
+  static std::optional<std::uint32_t> parse_mode(const std::string& text) {
+    if (text.empty() || text.size() > 4) return std::nullopt;
+    std::uint32_t mode = 0;
+    for (char c : text) {
+      if (c < '0' || c > '7') return std::nullopt;
+      mode = mode * 8 + static_cast<std::uint32_t>(c - '0');
+    }
+    return mode;
+  }
+
+  void parse_env(const YAML::Node& k, const YAML::Node& v, const std::string& path) {
+    if (!start_patch(layer_.env, k, v, path, true) || !v.IsMap()) return;
+    for_each_entry(v, path, [&](const std::string& key, const std::string& p, const YAML::Node& kk,
+                                const YAML::Node& vv) {
+      if (auto problem = env_name_problem(key)) {
+        error(kk, v, p, *problem);
+        return;
+      }
+      if (auto value = string_of(vv, kk, p)) layer_.env.items[key] = *value;
+    });
+  }
+
+  void parse_env_pass(const YAML::Node& k, const YAML::Node& v, const std::string& path) {
+    if (!start_patch(layer_.env_pass, k, v, path, false) || !v.IsSequence()) return;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const std::string p = fmt::format("{}[{}]", path, i);
+      const std::optional<std::string> name = string_of(v[i], v, p);
+      if (!name) continue;
+      if (auto problem = env_name_problem(*name)) error(v[i], v, p, *problem);
+      else layer_.env_pass.items.push_back(*name);
+    }
+  }
+
+  std::string file_;
+  std::string dir_;
+  Substitutions subst_;
+  PolicyLayer layer_;
+  std::vector<Diagnostic> errors_;
+};
+
+}  // namespace
+
+PolicyLayer parse_policy(std::string_view text, const std::string& file, const std::string& dir,
+                         const Substitutions& subst) {
+  Parser parser(file, dir, subst);
+  return parser.parse(text);
+}
+
+}  // namespace hutch::policy

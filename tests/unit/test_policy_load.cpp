@@ -1,0 +1,182 @@
+// Policy text -> layer -> Policy, merge rules and the emitter. The exact messages of
+// malformed files are tested through the binary (tests/policies/malformed).
+#include <catch2/catch.hpp>
+
+#include "policy/emit.hpp"
+#include "policy/layer.hpp"
+#include "policy/merge.hpp"
+
+using namespace hutch::policy;
+using Catch::Matchers::Equals;
+
+namespace {
+
+const Substitutions kSubst{"/home/ann/project", "/home/ann"};
+
+PolicyLayer parse(const std::string& text) { return parse_policy(text, "t.yaml", "/etc/hutch", kSubst); }
+
+Policy resolve(std::initializer_list<std::string> texts_root_first) {
+  Policy p;
+  for (const std::string& t : texts_root_first) apply_layer(p, parse(t));
+  return p;
+}
+
+std::string error_of(const std::string& text) {
+  try {
+    parse(text);
+  } catch (const PolicyError& e) {
+    return e.message();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+TEST_CASE("policy: every key of version 1", "[unit][policy]") {
+  const Policy p = resolve({R"(
+version: 1
+description: all keys
+rootfs: {path: ../roots/debian}
+user: {uid: 1000, gid: 100}
+hostname: box
+namespaces: {nested_user: true}
+network: host
+mounts:
+  - {type: bind, source: ./data, target: /data}
+  - {type: bind, source: "${CWD}/out", target: /out, readonly: false}
+  - {type: bind, source: /opt/tools, target: /tools, optional: true}
+  - {type: tmpfs, target: /scratch, size: 64M, mode: "0700"}
+  - {type: sysfs}
+env: {A: "1", B: two}
+env_pass: [LANG, TZ]
+workdir: /data/
+init: false
+)"});
+  CHECK(p.description == "all keys");
+  CHECK(p.rootfs == "/etc/hutch/../roots/debian");  // relative to the file's folder
+  CHECK(p.user.uid == 1000);
+  CHECK(p.user.gid == 100);
+  CHECK(p.hostname == "box");
+  CHECK(p.nested_user_namespaces);
+  CHECK(p.network == Network::Host);
+  REQUIRE(p.mounts.size() == 4);
+  CHECK(p.mounts[0].source == "/etc/hutch/./data");
+  CHECK(p.mounts[0].readonly);  // binds are read-only unless they say otherwise
+  CHECK(p.mounts[1].source == "/home/ann/project/out");
+  CHECK_FALSE(p.mounts[1].readonly);
+  CHECK(p.mounts[2].optional);
+  CHECK(p.mounts[3].type == MountType::Tmpfs);
+  CHECK(p.mounts[3].size == (64u << 20));
+  CHECK(p.mounts[3].mode == 0700u);
+  CHECK(p.mount_sys);
+  CHECK(p.env == std::map<std::string, std::string>{{"A", "1"}, {"B", "two"}});
+  CHECK(p.env_pass == std::vector<std::string>{"LANG", "TZ"});
+  CHECK(p.workdir == "/data");
+  CHECK_FALSE(p.init);
+}
+
+TEST_CASE("policy: an almost empty file keeps every safe default", "[unit][policy]") {
+  const Policy p = resolve({"version: 1\n"});
+  const Policy defaults;
+  CHECK(p.hostname == defaults.hostname);
+  CHECK(p.network == Network::Loopback);
+  CHECK_FALSE(p.nested_user_namespaces);
+  CHECK(p.mounts.empty());
+  CHECK(p.init);
+}
+
+TEST_CASE("policy: extends merges maps key by key and mounts by target", "[unit][policy]") {
+  const Policy p = resolve({
+      "version: 1\nhostname: parent\nuser: {uid: 1000, gid: 1000}\nenv: {A: a, B: b}\nenv_pass: [LANG]\n"
+      "mounts:\n  - {type: tmpfs, target: /work}\n  - {type: tmpfs, target: /tmp, size: 1M}\n",
+      "version: 1\nuser: {gid: 5}\nenv: {B: child, C: c}\nenv_pass: [TZ, LANG]\n"
+      "mounts:\n  - {type: bind, source: /src, target: /work}\n  - {type: tmpfs, target: /new}\n"});
+  CHECK(p.hostname == "parent");
+  CHECK(p.user.uid == 1000);
+  CHECK(p.user.gid == 5);
+  CHECK(p.env == std::map<std::string, std::string>{{"A", "a"}, {"B", "child"}, {"C", "c"}});
+  CHECK(p.env_pass == std::vector<std::string>{"LANG", "TZ"});
+  REQUIRE(p.mounts.size() == 3);
+  CHECK(p.mounts[0].type == MountType::Bind);  // replaced in place
+  CHECK(p.mounts[0].target == "/work");
+  CHECK(p.mounts[1].target == "/tmp");
+  CHECK(p.mounts[2].target == "/new");
+}
+
+TEST_CASE("policy: !reset replaces an inherited list or map", "[unit][policy]") {
+  const std::string parent =
+      "version: 1\nenv: {A: a}\nenv_pass: [LANG]\nmounts:\n  - {type: tmpfs, target: /work}\n  - {type: sysfs}\n";
+  const Policy cleared = resolve({parent, "version: 1\nmounts: !reset []\nenv: !reset {}\nenv_pass: !reset\n"});
+  CHECK(cleared.mounts.empty());
+  CHECK_FALSE(cleared.mount_sys);
+  CHECK(cleared.env.empty());
+  CHECK(cleared.env_pass.empty());
+  const Policy replaced = resolve({parent, "version: 1\nmounts: !reset\n  - {type: tmpfs, target: /other}\n"});
+  REQUIRE(replaced.mounts.size() == 1);
+  CHECK(replaced.mounts[0].target == "/other");
+}
+
+TEST_CASE("policy: extends is recorded with where it was written", "[unit][policy]") {
+  const PolicyLayer l = parse("version: 1\nextends: judge\n");
+  CHECK(l.extends == "judge");
+  CHECK(l.extends_at.line == 2);
+  CHECK(l.extends_at.column == 10);
+}
+
+TEST_CASE("policy: every error of a file comes at once", "[unit][policy]") {
+  CHECK_THROWS_WITH(parse("version: 1\nhostname: [x]\nnetwork: 3\ninit: 1\n"),
+                    Equals("t.yaml:2:11: hostname: expected a string, got a list\n"
+                           "t.yaml:3:10: network: expected none, loopback or host, got \"3\"\n"
+                           "t.yaml:4:7: init: expected true or false, got \"1\""));
+}
+
+TEST_CASE("policy: numbers, booleans and sizes are strict", "[unit][policy]") {
+  CHECK(error_of("version: 1\nuser: {uid: 1e3}\n") ==
+        "t.yaml:2:13: user.uid: expected a number from 0 to 4294967294, got \"1e3\"");
+  CHECK(error_of("version: 1\nuser: {uid: 4294967295}\n") ==
+        "t.yaml:2:13: user.uid: expected a number from 0 to 4294967294, got \"4294967295\"");
+  CHECK(error_of("version: 1\ninit: True\n") == "t.yaml:2:7: init: expected true or false, got \"True\"");
+  CHECK(error_of("version: 1\nmounts:\n  - {type: tmpfs, target: /t, size: 256}\n") ==
+        "t.yaml:3:37: mounts[0].size: expected a size like 64M, got \"256\" (no unit; use B, K, M, G or T)");
+  CHECK(error_of("version: 1\nhostname:\n") == "t.yaml:2:1: hostname: expected a string, got nothing");
+}
+
+TEST_CASE("policy: the emitter writes what the loader reads back", "[unit][policy]") {
+  const Policy p = resolve({R"(
+version: 1
+description: "quotes \" and: colons"
+rootfs: {path: "/roots/with space"}
+user: {uid: 7, gid: 8}
+hostname: h.example
+namespaces: {nested_user: true}
+network: none
+mounts:
+  - {type: bind, source: "/a b/c", target: /x, readonly: false, optional: true}
+  - {type: tmpfs, target: /t, size: 1536K, mode: "1777"}
+  - {type: sysfs}
+env: {"EMPTY": "", COLON: "a: b", HASH: "#x"}
+env_pass: [LANG]
+workdir: /x
+init: false
+)"});
+  const std::string text = emit_policy(p, "a comment");
+  const Policy again = resolve({text});
+  CHECK(again.description == p.description);
+  CHECK(again.rootfs == p.rootfs);
+  CHECK(again.user.uid == 7);
+  CHECK(again.hostname == p.hostname);
+  CHECK(again.nested_user_namespaces);
+  CHECK(again.network == Network::None);
+  REQUIRE(again.mounts.size() == 2);
+  CHECK(again.mounts[0].source == "/a b/c");
+  CHECK_FALSE(again.mounts[0].readonly);
+  CHECK(again.mounts[0].optional);
+  CHECK(again.mounts[1].size == 1536u * 1024);
+  CHECK(again.mounts[1].mode == 01777u);
+  CHECK(again.mount_sys);
+  CHECK(again.env == p.env);
+  CHECK(again.env_pass == p.env_pass);
+  CHECK(again.workdir == "/x");
+  CHECK_FALSE(again.init);
+  CHECK(emit_policy(again, "a comment") == text);
+}
