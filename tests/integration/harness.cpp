@@ -41,9 +41,10 @@ std::vector<char*> c_argv(const std::string& program, const std::vector<std::str
   return out;
 }
 
-[[noreturn]] void exec_hutch(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+[[noreturn]] void exec_hutch(const std::vector<std::string>& args, const std::vector<std::string>& env,
+                             const std::string& binary = "") {
   for (const std::string& kv : env) ::putenv(const_cast<char*>(kv.c_str()));
-  const std::string program = g_paths.hutch.string();
+  const std::string program = binary.empty() ? g_paths.hutch.string() : binary;
   std::vector<char*> argv = c_argv(program, args);
   ::execv(program.c_str(), argv.data());
   std::perror("exec hutch");
@@ -88,6 +89,10 @@ void setup(int argc, char** argv) {
 const Paths& paths() { return g_paths; }
 
 Result run_hutch(const std::vector<std::string>& args, const RunOptions& options) {
+  return run_hutch_binary("", args, options);
+}
+
+Result run_hutch_binary(const std::string& binary, const std::vector<std::string>& args, const RunOptions& options) {
   int in[2], out[2], err[2];
   if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
     throw std::runtime_error("pipe2 failed");
@@ -100,7 +105,7 @@ Result run_hutch(const std::vector<std::string>& args, const RunOptions& options
     ::dup2(options.stdin_fd >= 0 ? options.stdin_fd : in[0], 0);
     ::dup2(out[1], 1);
     ::dup2(err[1], 2);
-    exec_hutch(args, options.env);
+    exec_hutch(args, options.env, binary);
   }
   ::close(in[0]);
   ::close(out[1]);

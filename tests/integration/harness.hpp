@@ -47,6 +47,9 @@ struct RunOptions {
 
 // Runs `hutch ARGS...` to completion.
 Result run_hutch(const std::vector<std::string>& args, const RunOptions& options = {});
+// The same with another copy of the binary.
+Result run_hutch_binary(const std::string& binary, const std::vector<std::string>& args,
+                        const RunOptions& options = {});
 
 // {"run", "--rootfs", <fixture>, EXTRA..., "--", PAYLOAD...}
 std::vector<std::string> run_args(const std::vector<std::string>& payload,

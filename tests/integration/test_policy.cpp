@@ -231,3 +231,17 @@ TEST_CASE("init: false makes the command pid 1 itself", "[integration][policy][p
   const fs::path file = write_policy("no-init", "p.yaml", "version: 1\ninit: false\n");
   CHECK(probe_with({"--policy", file.string()}, {"pids"}).out == "1\n");
 }
+
+TEST_CASE("policy lookup: the install prefix's share/hutch/policies, found from the binary", "[integration][policy]") {
+  const fs::path prefix = paths().work / "prefix";
+  fs::create_directories(prefix / "bin");
+  fs::create_directories(prefix / "share/hutch/policies");
+  fs::copy_file(paths().hutch, prefix / "bin/hutch");
+  std::ofstream(prefix / "share/hutch/policies/site.yaml") << "version: 1\ndescription: the site's\nhostname: site\n";
+  const std::string hutch = (prefix / "bin/hutch").string();
+  auto list = hutch::testing::run_hutch_binary(hutch, {"policy", "list"}, {.cwd = "/"});
+  CHECK(list.out.find("site         " + (prefix / "share/hutch/policies/site.yaml").string() + " ") != std::string::npos);
+  auto run = hutch::testing::run_hutch_binary(hutch, run_args({"/probe", "hostname"}, {"--policy", "site"}), {.cwd = "/"});
+  CHECK(run.err == "");
+  CHECK(run.out == "site\n");
+}
