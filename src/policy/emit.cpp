@@ -1,3 +1,5 @@
+// Free text (descriptions, host paths, environment values) is always written double
+// quoted: yaml-cpp then escapes control characters, which a plain scalar would lose.
 #include "policy/emit.hpp"
 
 #include <yaml-cpp/yaml.h>
@@ -25,7 +27,8 @@ void emit_mount(YAML::Emitter& out, const Mount& m) {
     if (m.size) out << YAML::Key << "size" << YAML::Value << units::format_size(*m.size);
     if (m.mode) out << YAML::Key << "mode" << YAML::Value << YAML::DoubleQuoted << fmt::format("{:04o}", *m.mode);
   } else {
-    out << YAML::Key << "type" << YAML::Value << "bind" << YAML::Key << "source" << YAML::Value << m.source
+    out << YAML::Key << "type" << YAML::Value << "bind" << YAML::Key << "source" << YAML::Value << YAML::DoubleQuoted
+        << m.source
         << YAML::Key << "target" << YAML::Value << m.target << YAML::Key << "readonly" << YAML::Value
         << m.readonly;
     if (m.optional) out << YAML::Key << "optional" << YAML::Value << true;
@@ -44,7 +47,7 @@ std::string emit_policy(const Policy& p, const std::string& header_comment) {
   if (!p.description.empty()) out << YAML::Key << "description" << YAML::Value << YAML::DoubleQuoted << p.description;
   if (p.rootfs) {
     out << YAML::Key << "rootfs" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "path" << YAML::Value
-        << *p.rootfs << YAML::EndMap;
+        << YAML::DoubleQuoted << *p.rootfs << YAML::EndMap;
   }
   out << YAML::Key << "user" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "uid" << YAML::Value
       << p.user.uid << YAML::Key << "gid" << YAML::Value << p.user.gid << YAML::EndMap;

@@ -15,10 +15,11 @@ std::optional<std::string> hostname_problem(std::string_view name) {
 }
 
 std::optional<std::string> env_name_problem(std::string_view name) {
-  if (!name.empty() && name.find('=') == std::string_view::npos && name.find('\0') == std::string_view::npos) {
-    return std::nullopt;
-  }
-  return fmt::format("\"{}\" is not a valid variable name (expected NAME without '=')", name);
+  const bool ok_chars = std::none_of(name.begin(), name.end(), [](char c) {
+    return c == '=' || (c >= 0 && c < 0x20) || c == 0x7f;
+  });
+  if (!name.empty() && ok_chars) return std::nullopt;
+  return fmt::format("\"{}\" is not a valid variable name (expected NAME without '=' or control characters)", name);
 }
 
 std::optional<std::string> mount_target_problem(std::string_view target) {

@@ -13,6 +13,11 @@ std::string normalize_absolute(std::string_view path) {
     throw Error(fmt::format("\"{}\" is not an absolute path", path));
   }
   if (path.find('\0') != std::string_view::npos) throw Error("path contains a NUL byte");
+  for (char c : path) {
+    if ((c > 0 && c < 0x20) || c == 0x7f) {
+      throw Error(fmt::format("{:?} contains a control character", path));  // {:?}: escaped, quoted
+    }
+  }
   std::string out;
   std::size_t pos = 0;
   while (pos < path.size()) {

@@ -169,7 +169,7 @@ TEST_CASE("plan: environment precedence is --env over --env-pass over defaults",
   CHECK(p.env == std::vector<std::string>{"HOME=/", "LANG=C.UTF-8", "PATH=/bin", "SECRET=override", "TERM=screen"});
   r.policy.env = {{"BAD=NAME", "x"}};
   CHECK_THROWS_WITH(plan_run(r, facts()),
-                    Equals("environment: \"BAD=NAME\" is not a valid variable name (expected NAME without '=')"));
+                    Equals("environment: \"BAD=NAME\" is not a valid variable name (expected NAME without '=' or control characters)"));
 }
 
 TEST_CASE("plan: command, hostname, ids and workdir are validated", "[unit][plan]") {

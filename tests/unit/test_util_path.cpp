@@ -29,3 +29,9 @@ TEST_CASE("path: components and is_under", "[unit][path]") {
   CHECK_FALSE(is_under("/ab", "/a"));
   CHECK_FALSE(is_under("/a", "/a/b"));
 }
+
+TEST_CASE("path: control characters are refused", "[unit][path]") {
+  CHECK_THROWS_WITH(normalize_absolute("/a\rb"), Equals("\"/a\\rb\" contains a control character"));
+  CHECK_THROWS_WITH(normalize_absolute("/a\nb"), Equals("\"/a\\nb\" contains a control character"));
+  CHECK(normalize_absolute("/é/ü") == "/é/ü");  // UTF-8 is fine
+}
