@@ -202,9 +202,23 @@ RunArgs parse_run_args(const std::vector<std::string>& tokens, const std::string
   return out;
 }
 
+// SECURITY: a name is looked up in the current directory first (docs/policy.md). A
+// judge started inside a submission's directory would pick up a planted judge.yaml:
+// say so whenever a file there shadows a shipped policy.
+void warn_if_shadowing(const std::string& name, const policy::LoadedPolicy& loaded, const policy::LoadContext& ctx) {
+  if (policy::is_policy_path(name) || loaded.chain.front().rfind(ctx.cwd + "/", 0) != 0) return;
+  for (const policy::BuiltinPolicy& b : policy::builtin_policies()) {
+    if (name == b.name) {
+      log::warn("policy {}: using {} from the current directory, not the shipped one", name, loaded.chain.front());
+    }
+  }
+}
+
 policy::Policy resolve_run_policy(const RunArgs& run) {
   const policy::LoadContext ctx = policy::default_load_context();
-  policy::LoadedPolicy loaded = policy::load_policy(run.policy.value_or("default"), ctx);
+  const std::string name = run.policy.value_or("default");
+  policy::LoadedPolicy loaded = policy::load_policy(name, ctx);
+  warn_if_shadowing(name, loaded, ctx);
   log::debug("policy: {}", fmt::join(loaded.chain, " extends "));
   apply_overrides(run.overrides, loaded.policy);
   return std::move(loaded.policy);

@@ -245,3 +245,12 @@ TEST_CASE("policy lookup: the install prefix's share/hutch/policies, found from 
   CHECK(run.err == "");
   CHECK(run.out == "site\n");
 }
+
+TEST_CASE("policy lookup: a file in the current directory that shadows a shipped policy is announced",
+          "[integration][policy][security]") {
+  const fs::path planted = write_policy("planted", "judge.yaml", "version: 1\nextends: default\nhostname: planted\n");
+  auto r = run_hutch(run_args({"/probe", "hostname"}, {"--policy", "judge"}), {.cwd = planted.parent_path().string()});
+  CHECK(r.out == "planted\n");
+  CHECK(r.err == "hutch: warning: policy judge: using " + planted.string() +
+                     " from the current directory, not the shipped one\n");
+}
