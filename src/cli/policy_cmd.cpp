@@ -93,7 +93,8 @@ int show_command(std::span<char* const> args) {
 int policy_command(std::span<char* const> args) {
   if (args.empty()) throw UsageError{"no policy command given (list, check or show)", "policy"};
   const std::string_view sub = args[0];
-  if (sub == "-h" || sub == "--help" || sub == "help") {
+  const auto asks_help = [](std::string_view a) { return a == "-h" || a == "--help"; };
+  if (sub == "help" || asks_help(sub) || (args.size() > 1 && asks_help(args[1]))) {
     std::cout << kPolicyUsage;
     return 0;
   }

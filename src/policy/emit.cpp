@@ -36,6 +36,38 @@ void emit_mount(YAML::Emitter& out, const Mount& m) {
   out << YAML::EndMap;
 }
 
+void emit_limits(YAML::Emitter& out, const Limits& l) {
+  out << YAML::Key << "limits" << YAML::Value;
+  if (!l.any()) out << YAML::Flow;  // `limits: {}`: none
+  out << YAML::BeginMap;
+  const auto size = [&](const char* key, const std::optional<std::uint64_t>& v) {
+    if (v) out << YAML::Key << key << YAML::Value << units::format_size(*v);
+  };
+  const auto duration = [&](const char* key, const std::optional<std::chrono::milliseconds>& v) {
+    if (v) out << YAML::Key << key << YAML::Value << units::format_duration(*v);
+  };
+  const auto count = [&](const char* key, const std::optional<std::uint64_t>& v) {
+    if (v) out << YAML::Key << key << YAML::Value << *v;
+  };
+  size("memory", l.memory);
+  size("swap", l.swap);
+  count("processes", l.processes);
+  duration("cpu_time", l.cpu_time);
+  duration("wall_time", l.wall_time);
+  if (l.cpus_millis) {
+    std::string cpus = fmt::format("{}.{:03}", *l.cpus_millis / 1000, *l.cpus_millis % 1000);
+    while (cpus.back() == '0') cpus.pop_back();
+    if (cpus.back() == '.') cpus.pop_back();
+    out << YAML::Key << "cpus" << YAML::Value << cpus;
+  }
+  if (l.cpuset) out << YAML::Key << "cpuset" << YAML::Value << YAML::DoubleQuoted << *l.cpuset;
+  size("output", l.output);
+  size("file_size", l.file_size);
+  count("open_files", l.open_files);
+  size("stack", l.stack);
+  out << YAML::EndMap;
+}
+
 }  // namespace
 
 std::string emit_policy(const Policy& p, const std::string& header_comment) {
@@ -70,6 +102,7 @@ std::string emit_policy(const Policy& p, const std::string& header_comment) {
   out << YAML::EndSeq;
   out << YAML::Key << "workdir" << YAML::Value << p.workdir.value_or("/");
   out << YAML::Key << "init" << YAML::Value << p.init;
+  emit_limits(out, p.limits);
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
 }

@@ -39,6 +39,7 @@ struct PolicyLayer {
   Patch<std::vector<std::string>> env_pass;
   std::optional<std::string> workdir;
   std::optional<bool> init;
+  Patch<Limits> limits;  // each limit set here overrides the parent's; `!reset` clears them all first
 };
 
 // What `${NAME}` may stand for in a bind source or a rootfs path.

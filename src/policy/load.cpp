@@ -22,10 +22,13 @@ namespace {
 
 constexpr std::array<std::string_view, 16> kTopKeys{
     "version", "extends", "description", "rootfs", "user", "hostname", "namespaces", "network", "mounts",
-    "env", "env_pass", "workdir", "init",
+    "env", "env_pass", "workdir", "init", "limits",
     // Sections later versions fill in; reserved so that a policy using them fails loudly.
-    "seccomp", "limits", "capabilities"};
-constexpr std::array<std::string_view, 3> kReservedKeys{"seccomp", "limits", "capabilities"};
+    "seccomp", "capabilities"};
+constexpr std::array<std::string_view, 2> kReservedKeys{"seccomp", "capabilities"};
+constexpr std::array<std::string_view, 11> kLimitKeys{
+    "memory", "swap", "processes", "cpu_time", "wall_time", "cpus", "cpuset", "output", "file_size", "open_files",
+    "stack"};
 constexpr std::array<std::string_view, 7> kMountKeys{"type", "source", "target", "readonly", "optional", "size", "mode"};
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -251,6 +254,8 @@ class Parser {
       layer_.workdir = sandbox_path_of(v, k, path);
     } else if (key == "init") {
       layer_.init = bool_of(v, k, path);
+    } else if (key == "limits") {
+      parse_limits(k, v, path);
     } else {
       return false;
     }
@@ -441,6 +446,128 @@ class Parser {
       mode = mode * 8 + static_cast<std::uint32_t>(c - '0');
     }
     return mode;
+  }
+
+  void parse_limits(const YAML::Node& k, const YAML::Node& v, const std::string& path) {
+    if (!start_patch(layer_.limits, k, v, path, true) || !v.IsMap()) return;
+    Limits& l = layer_.limits.items;
+    for_each_entry(v, path, [&](const std::string& key, const std::string& p, const YAML::Node& kk,
+                                const YAML::Node& vv) {
+      if (key == "memory") l.memory = size_of(vv, kk, p, 1);
+      else if (key == "swap") l.swap = size_of(vv, kk, p, 0);
+      else if (key == "processes") l.processes = count_of(vv, kk, p, 1, 1u << 22);
+      else if (key == "cpu_time") l.cpu_time = duration_of(vv, kk, p);
+      else if (key == "wall_time") l.wall_time = duration_of(vv, kk, p);
+      else if (key == "cpus") l.cpus_millis = cpus_of(vv, kk, p);
+      else if (key == "cpuset") l.cpuset = cpuset_of(vv, kk, p);
+      else if (key == "output") l.output = size_of(vv, kk, p, 0);
+      else if (key == "file_size") l.file_size = size_of(vv, kk, p, 0);
+      else if (key == "open_files") l.open_files = count_of(vv, kk, p, 3, 1u << 20);
+      else if (key == "stack") l.stack = size_of(vv, kk, p, 1);
+      else error(kk, v, p, fmt::format("unknown key{}", suggestion(key, kLimitKeys)));
+    });
+  }
+
+  // A size of at least `minimum` bytes.
+  std::optional<std::uint64_t> size_of(const YAML::Node& v, const YAML::Node& k, const std::string& path,
+                                       std::uint64_t minimum) {
+    if (!v.IsScalar()) {
+      error(v, k, path, fmt::format("expected a size like 64M, got {}", describe(v)));
+      return std::nullopt;
+    }
+    std::uint64_t bytes = 0;
+    try {
+      bytes = units::parse_size(v.Scalar());
+    } catch (const Error& e) {
+      error(v, k, path, e.message());
+      return std::nullopt;
+    }
+    if (bytes < minimum) {
+      error(v, k, path, fmt::format("expected a size of at least {}, got \"{}\"", units::format_size(minimum),
+                                    v.Scalar()));
+      return std::nullopt;
+    }
+    return bytes;
+  }
+
+  // A positive duration.
+  std::optional<std::chrono::milliseconds> duration_of(const YAML::Node& v, const YAML::Node& k,
+                                                       const std::string& path) {
+    if (!v.IsScalar()) {
+      error(v, k, path, fmt::format("expected a duration like 2s or 1500ms, got {}", describe(v)));
+      return std::nullopt;
+    }
+    try {
+      const std::chrono::milliseconds d = units::parse_duration(v.Scalar());
+      if (d.count() > 0) return d;
+      error(v, k, path, fmt::format("expected a duration of at least 1ms, got \"{}\"", v.Scalar()));
+    } catch (const Error& e) {
+      error(v, k, path, e.message());
+    }
+    return std::nullopt;
+  }
+
+  std::optional<std::uint64_t> count_of(const YAML::Node& v, const YAML::Node& k, const std::string& path,
+                                        std::uint64_t minimum, std::uint64_t maximum) {
+    std::uint64_t value = 0;
+    if (v.IsScalar()) {
+      const std::string& t = v.Scalar();
+      const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
+      if (!t.empty() && ec == std::errc() && end == t.data() + t.size() && value >= minimum && value <= maximum) {
+        return value;
+      }
+    }
+    error(v, k, path, fmt::format("expected a whole number from {} to {}, got {}", minimum, maximum, describe(v)));
+    return std::nullopt;
+  }
+
+  // "1", "0.5", "1.25": a CPU quota in CPUs, at most 3 decimals, from 0.001 to 4096.
+  std::optional<std::uint32_t> cpus_of(const YAML::Node& v, const YAML::Node& k, const std::string& path) {
+    if (v.IsScalar()) {
+      const std::string& t = v.Scalar();
+      const std::size_t dot = t.find('.');
+      const std::string whole = t.substr(0, dot);
+      const std::string fraction = dot == std::string::npos ? "" : t.substr(dot + 1);
+      const auto digits = [](const std::string& s) {
+        return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+      };
+      if (!whole.empty() && whole.size() <= 4 && digits(whole) && digits(fraction) && fraction.size() <= 3 &&
+          (dot == std::string::npos || !fraction.empty())) {
+        std::uint32_t millis = static_cast<std::uint32_t>(std::stoul(whole)) * 1000;
+        std::string padded = fraction + std::string(3 - fraction.size(), '0');
+        millis += static_cast<std::uint32_t>(std::stoul(padded));
+        if (millis >= 1 && millis <= 4096 * 1000) return millis;
+      }
+    }
+    error(v, k, path, fmt::format("expected a number of CPUs like 1 or 1.5 (0.001 to 4096), got {}", describe(v)));
+    return std::nullopt;
+  }
+
+  // "0", "0-3", "0-1,4": CPU numbers below 8192 and ascending ranges.
+  std::optional<std::string> cpuset_of(const YAML::Node& v, const YAML::Node& k, const std::string& path) {
+    if (v.IsScalar() && cpuset_valid(v.Scalar())) return v.Scalar();
+    error(v, k, path, fmt::format("expected CPU numbers like 0-1,3, got {}", describe(v)));
+    return std::nullopt;
+  }
+
+  static bool cpuset_valid(std::string_view text) {
+    if (text.empty()) return false;
+    while (true) {
+      const std::size_t comma = text.find(',');
+      const std::string_view item = text.substr(0, comma);
+      const std::size_t dash = item.find('-');
+      const auto number = [](std::string_view s) -> std::optional<unsigned> {
+        unsigned n = 0;
+        const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+        if (s.empty() || ec != std::errc() || end != s.data() + s.size() || n >= 8192) return std::nullopt;
+        return n;
+      };
+      const std::optional<unsigned> first = number(item.substr(0, dash));
+      const std::optional<unsigned> last = dash == std::string_view::npos ? first : number(item.substr(dash + 1));
+      if (!first || !last || *last < *first) return false;
+      if (comma == std::string_view::npos) return true;
+      text.remove_prefix(comma + 1);
+    }
   }
 
   void parse_env(const YAML::Node& k, const YAML::Node& v, const std::string& path) {

@@ -10,6 +10,29 @@ void merge_mount(std::vector<Mount>& mounts, const Mount& mount) {
   else mounts.push_back(mount);
 }
 
+namespace {
+
+template <typename T>
+void overlay(std::optional<T>& into, const std::optional<T>& from) {
+  if (from) into = from;
+}
+
+void merge_limits(Limits& into, const Limits& from) {
+  overlay(into.memory, from.memory);
+  overlay(into.swap, from.swap);
+  overlay(into.processes, from.processes);
+  overlay(into.cpu_time, from.cpu_time);
+  overlay(into.wall_time, from.wall_time);
+  overlay(into.cpus_millis, from.cpus_millis);
+  overlay(into.cpuset, from.cpuset);
+  overlay(into.output, from.output);
+  overlay(into.file_size, from.file_size);
+  overlay(into.open_files, from.open_files);
+  overlay(into.stack, from.stack);
+}
+
+}  // namespace
+
 void apply_layer(Policy& p, const PolicyLayer& l) {
   if (l.description) p.description = *l.description;
   if (l.rootfs) p.rootfs = *l.rootfs;
@@ -38,6 +61,10 @@ void apply_layer(Policy& p, const PolicyLayer& l) {
   }
   if (l.workdir) p.workdir = *l.workdir;
   if (l.init) p.init = *l.init;
+  if (l.limits.present) {
+    if (l.limits.reset) p.limits = Limits{};
+    merge_limits(p.limits, l.limits.items);
+  }
 }
 
 }  // namespace hutch::policy

@@ -1,7 +1,7 @@
 // `extends`: layers applied from the root of the chain down onto the defaults.
 //
 // Merge rules (docs/policy.md): a scalar the child sets replaces the parent's; maps
-// (user, namespaces, env) merge key by key; `mounts` are merged by target (a child's
+// (user, namespaces, env, limits) merge key by key; `mounts` are merged by target (a child's
 // mount replaces the parent's at the same target, new targets are added after the
 // parent's); `env_pass` names are added. A list or map tagged `!reset` replaces what
 // the parents gave instead (`mounts: !reset []` clears them).

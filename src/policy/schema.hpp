@@ -6,6 +6,7 @@
 // strictest sensible run.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -37,6 +38,28 @@ struct User {
   std::uint32_t gid = 0;
 };
 
+// The `limits` section (docs/policy.md). Parsed and validated now; enforcement arrives
+// with the resource-limit backends, and until then a run that names any limit is
+// refused rather than run without it (runtime/plan.cpp).
+struct Limits {
+  std::optional<std::uint64_t> memory;      // bytes, the sandbox as a whole
+  std::optional<std::uint64_t> swap;        // bytes of swap on top of memory; 0 when unset
+  std::optional<std::uint64_t> processes;   // processes and threads together
+  std::optional<std::chrono::milliseconds> cpu_time;   // all processes together
+  std::optional<std::chrono::milliseconds> wall_time;
+  std::optional<std::uint32_t> cpus_millis; // CPU quota in thousandths of a CPU (cpus: 1.5 -> 1500)
+  std::optional<std::string> cpuset;        // "0-1,3", as the kernel writes it
+  std::optional<std::uint64_t> output;      // bytes on stdout and stderr together
+  std::optional<std::uint64_t> file_size;   // bytes, the largest file the payload may write
+  std::optional<std::uint64_t> open_files;  // descriptors per process
+  std::optional<std::uint64_t> stack;       // bytes per process
+
+  bool any() const {
+    return memory || swap || processes || cpu_time || wall_time || cpus_millis || cpuset || output || file_size ||
+           open_files || stack;
+  }
+};
+
 struct Policy {
   std::string description;
   std::optional<std::string> rootfs;  // host directory; unset means the default root
@@ -50,6 +73,7 @@ struct Policy {
   std::vector<std::string> env_pass;       // copied from the caller's environment
   std::optional<std::string> workdir;      // default "/"
   bool init = true;  // hutch's init as pid 1 (reaps, relays); false: the command is pid 1
+  Limits limits;
 };
 
 }  // namespace hutch::policy

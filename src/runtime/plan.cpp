@@ -305,6 +305,11 @@ Plan plan_run(const RunRequest& req, const HostFacts& host) {
   if (!pol.rootfs || pol.rootfs->empty() || pol.rootfs->front() != '/') {
     throw Error(fmt::format("rootfs \"{}\" is not an absolute path", pol.rootfs.value_or("")));
   }
+  // Fail closed: a limit the policy names is a promise this version cannot keep yet.
+  if (pol.limits.any()) {
+    throw Error("limits: this version of hutch cannot enforce resource limits yet, and will not run without the "
+                "limits the policy names (remove them, or clear inherited ones with `limits: !reset`)");
+  }
   plan.root.rootfs = host.rootfs.path.empty() ? HostPath{*pol.rootfs, 0, 0} : host.rootfs;
   plan.mounts = plan_mounts(req, host);
   plan.root.overlay = plan_overlay(plan.mounts, host, plan.root.rootfs.path);

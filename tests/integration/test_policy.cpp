@@ -184,7 +184,8 @@ TEST_CASE("policy show --resolved: what would run, which itself checks clean", "
         "  LANG: \"C.UTF-8\"\n"
         "env_pass: []\n"
         "workdir: /work\n"
-        "init: true\n");
+        "init: true\n"
+        "limits: {}\n");
   const fs::path resolved = write_policy("resolved", "resolved.yaml", shown.out);
   auto check = run_hutch({"policy", "check", resolved.string()});
   CHECK(check.err == "");
@@ -222,6 +223,25 @@ TEST_CASE("policy: a bad policy named on the command line stops the run with eve
   auto missing = run_hutch(run_args({"/probe", "echo"}, {"--policy", "no-such-policy"}), {.cwd = "/"});
   CHECK(missing.exit_code == 125);
   CHECK(missing.err.rfind("hutch: no-such-policy: no policy named \"no-such-policy\" (looked in /, ", 0) == 0);
+}
+
+TEST_CASE("policy: limits are checked now, and a run that names one fails closed until they are enforced",
+          "[integration][policy][security]") {
+  const fs::path file = write_policy("limits", "limited.yaml",
+                                     "version: 1\nextends: judge\nlimits: {memory: 256M, wall_time: 2s}\n");
+  auto check = run_hutch({"policy", "check", file.string()});
+  CHECK(check.err == "");
+  CHECK(check.exit_code == 0);
+  auto shown = run_hutch({"policy", "show", file.string(), "--resolved"});
+  CHECK(shown.out.find("limits:\n  memory: 256M\n  wall_time: 2s\n") != std::string::npos);
+  auto r = run_hutch(run_args({"/probe", "echo", "ran"}, {"--policy", file.string()}));
+  CHECK(r.exit_code == 125);
+  CHECK(r.out == "");
+  CHECK(r.err.rfind("hutch: limits: this version of hutch cannot enforce resource limits yet", 0) == 0);
+  // A policy extending it can clear them and run.
+  const fs::path cleared = write_policy("limits", "cleared.yaml",
+                                        "version: 1\nextends: ./limited.yaml\nlimits: !reset\n");
+  CHECK(probe_with({"--policy", cleared.string()}, {"echo", "ran"}).out == "ran\n");
 }
 
 TEST_CASE("init: false makes the command pid 1 itself", "[integration][policy][process]") {

@@ -141,6 +141,63 @@ TEST_CASE("policy: numbers, booleans and sizes are strict", "[unit][policy]") {
   CHECK(error_of("version: 1\nhostname:\n") == "t.yaml:2:1: hostname: expected a string, got nothing");
 }
 
+TEST_CASE("policy: limits parse sizes, durations, counts and CPUs one way", "[unit][policy]") {
+  const Policy p = resolve({R"(
+version: 1
+limits:
+  memory: 256M
+  swap: 0B
+  processes: 64
+  cpu_time: 1.5s
+  wall_time: 1500ms
+  cpus: 0.25
+  cpuset: 0-1,3
+  output: 1M
+  file_size: 16M
+  open_files: 3
+  stack: 8M
+)"});
+  const Limits& l = p.limits;
+  CHECK(l.memory == (256u << 20));
+  CHECK(l.swap == 0u);
+  CHECK(l.processes == 64u);
+  CHECK(l.cpu_time == std::chrono::milliseconds(1500));
+  CHECK(l.wall_time == std::chrono::milliseconds(1500));
+  CHECK(l.cpus_millis == 250u);
+  CHECK(l.cpuset == "0-1,3");
+  CHECK(l.output == (1u << 20));
+  CHECK(l.file_size == (16u << 20));
+  CHECK(l.open_files == 3u);
+  CHECK(l.stack == (8u << 20));
+  CHECK(resolve({"version: 1\nlimits: {cpus: 2}\n"}).limits.cpus_millis == 2000u);
+  CHECK(resolve({"version: 1\nlimits: {cpus: 4096.000}\n"}).limits.cpus_millis == 4096000u);
+  CHECK_FALSE(Policy{}.limits.any());
+  CHECK(l.any());
+  CHECK(error_of("version: 1\nlimits: {cpus: 0}\n") ==
+        "t.yaml:2:16: limits.cpus: expected a number of CPUs like 1 or 1.5 (0.001 to 4096), got \"0\"");
+  CHECK(error_of("version: 1\nlimits: {cpus: 1.}\n").find("got \"1.\"") != std::string::npos);
+  CHECK(error_of("version: 1\nlimits: {cpus: 4097}\n").find("got \"4097\"") != std::string::npos);
+  CHECK(error_of("version: 1\nlimits: {cpuset: \"0,,1\"}\n").find("got \"0,,1\"") != std::string::npos);
+  CHECK(error_of("version: 1\nlimits: {cpuset: 8192}\n").find("got \"8192\"") != std::string::npos);
+  CHECK(error_of("version: 1\nlimits: {wall_time: 0s}\n") ==
+        "t.yaml:2:21: limits.wall_time: expected a duration of at least 1ms, got \"0s\"");
+  CHECK(error_of("version: 1\nlimits: {memory: 0B}\n") ==
+        "t.yaml:2:18: limits.memory: expected a size of at least 1B, got \"0B\"");
+}
+
+TEST_CASE("policy: limits merge key by key and !reset clears them", "[unit][policy]") {
+  const std::string parent = "version: 1\nlimits: {memory: 256M, wall_time: 10s}\n";
+  const Policy merged = resolve({parent, "version: 1\nlimits: {memory: 1G, processes: 10}\n"});
+  CHECK(merged.limits.memory == (1u << 30));
+  CHECK(merged.limits.wall_time == std::chrono::seconds(10));
+  CHECK(merged.limits.processes == 10u);
+  const Policy cleared = resolve({parent, "version: 1\nlimits: !reset\n"});
+  CHECK_FALSE(cleared.limits.any());
+  const Policy replaced = resolve({parent, "version: 1\nlimits: !reset {processes: 5}\n"});
+  CHECK_FALSE(replaced.limits.memory);
+  CHECK(replaced.limits.processes == 5u);
+}
+
 TEST_CASE("policy: the emitter writes what the loader reads back", "[unit][policy]") {
   const Policy p = resolve({R"(
 version: 1
@@ -158,6 +215,8 @@ env: {"EMPTY": "", COLON: "a: b", HASH: "#x"}
 env_pass: [LANG]
 workdir: /x
 init: false
+limits: {memory: 1536K, swap: 0B, processes: 9, cpu_time: 1500ms, wall_time: 2m, cpus: 1.05, cpuset: "0,2-3",
+         output: 1G, file_size: 1B, open_files: 64, stack: 8M}
 )"});
   const std::string text = emit_policy(p, "a comment");
   const Policy again = resolve({text});
@@ -178,5 +237,16 @@ init: false
   CHECK(again.env_pass == p.env_pass);
   CHECK(again.workdir == "/x");
   CHECK_FALSE(again.init);
+  CHECK(again.limits.memory == p.limits.memory);
+  CHECK(again.limits.swap == 0u);
+  CHECK(again.limits.processes == 9u);
+  CHECK(again.limits.cpu_time == p.limits.cpu_time);
+  CHECK(again.limits.wall_time == std::chrono::minutes(2));
+  CHECK(again.limits.cpus_millis == 1050u);
+  CHECK(again.limits.cpuset == "0,2-3");
+  CHECK(again.limits.output == p.limits.output);
+  CHECK(again.limits.file_size == 1u);
+  CHECK(again.limits.open_files == 64u);
+  CHECK(again.limits.stack == p.limits.stack);
   CHECK(emit_policy(again, "a comment") == text);
 }

@@ -241,3 +241,12 @@ TEST_CASE("plan: the signals the caller ignores stay ignored", "[unit][plan]") {
   h.ignored_signals = {1, 13};
   CHECK(plan_run(request(), h).ignored_signals == std::vector<int>{1, 13});
 }
+
+TEST_CASE("plan: a policy naming limits is refused until they can be enforced", "[unit][plan]") {
+  RunRequest r = request();
+  r.policy.limits.memory = 256u << 20;
+  CHECK_THROWS_WITH(plan_run(r, facts()), Catch::Matchers::StartsWith("limits: this version of hutch cannot enforce"));
+  r.policy.limits = {};
+  r.policy.limits.cpuset = "0";
+  CHECK_THROWS(plan_run(r, facts()));
+}
