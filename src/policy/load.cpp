@@ -15,6 +15,7 @@
 #include "policy/validate.hpp"
 #include "util/error.hpp"
 #include "util/path.hpp"
+#include "util/suggest.hpp"
 #include "util/units.hpp"
 
 namespace hutch::policy {
@@ -31,34 +32,11 @@ constexpr std::array<std::string_view, 11> kLimitKeys{
     "stack"};
 constexpr std::array<std::string_view, 7> kMountKeys{"type", "source", "target", "readonly", "optional", "size", "mode"};
 
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
 // " (did you mean \"hostname\"?)" when a known key is close, else "".
 template <typename Keys>
 std::string suggestion(std::string_view unknown, const Keys& known) {
-  std::string_view best;
-  std::size_t best_distance = 3;  // at most 2 edits away
-  for (std::string_view k : known) {
-    const std::size_t d = edit_distance(unknown, k);
-    if (d < best_distance) {
-      best_distance = d;
-      best = k;
-    }
-  }
-  return best.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", best);
+  const std::optional<std::string> best = suggest::nearest(unknown, known);
+  return best ? fmt::format(" (did you mean \"{}\"?)", *best) : "";
 }
 
 std::string describe(const YAML::Node& node) {
