@@ -4,6 +4,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "util/units.hpp"
@@ -68,6 +70,48 @@ void emit_limits(YAML::Emitter& out, const Limits& l) {
   out << YAML::EndMap;
 }
 
+void emit_condition(YAML::Emitter& out, const seccomp::Condition& c) {
+  const auto text = [](const std::string& written, std::uint64_t value) {
+    return written.empty() ? fmt::format("{:#x}", value) : written;
+  };
+  out << YAML::Flow << YAML::BeginMap << YAML::Key << "arg" << YAML::Value << c.arg << YAML::Key << "op"
+      << YAML::Value << YAML::DoubleQuoted << seccomp::format_op(c.op);
+  if (c.op == seccomp::Op::Masked) {
+    out << YAML::Key << "mask" << YAML::Value << YAML::DoubleQuoted << text(c.mask_text, c.mask);
+  }
+  out << YAML::Key << "value" << YAML::Value << YAML::DoubleQuoted << text(c.value_text, c.value) << YAML::EndMap;
+}
+
+void emit_seccomp(YAML::Emitter& out, const seccomp::Filter& f) {
+  out << YAML::Key << "seccomp" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "default" << YAML::Value << seccomp::format_action(f.default_action);
+  out << YAML::Key << "baseline" << YAML::Value << seccomp::format_action(f.baseline);
+  const auto plain_allow = [](const seccomp::Rule& r) {
+    return r.action.kind == seccomp::Action::Kind::Allow && r.args.empty();
+  };
+  out << YAML::Key << "allow" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  for (const seccomp::Rule& r : f.rules) {
+    if (plain_allow(r)) out << YAML::DoubleQuoted << r.syscall;
+  }
+  out << YAML::EndSeq;
+  out << YAML::Key << "rules" << YAML::Value;
+  const bool any_rule = std::any_of(f.rules.begin(), f.rules.end(), [&](const auto& r) { return !plain_allow(r); });
+  if (!any_rule) out << YAML::Flow;
+  out << YAML::BeginSeq;
+  for (const seccomp::Rule& r : f.rules) {
+    if (plain_allow(r)) continue;
+    out << YAML::Flow << YAML::BeginMap << YAML::Key << "syscall" << YAML::Value << YAML::DoubleQuoted << r.syscall
+        << YAML::Key << "action" << YAML::Value << seccomp::format_action(r.action);
+    if (!r.args.empty()) {
+      out << YAML::Key << "args" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+      for (const seccomp::Condition& c : r.args) emit_condition(out, c);
+      out << YAML::EndSeq;
+    }
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq << YAML::EndMap;
+}
+
 }  // namespace
 
 std::string emit_policy(const Policy& p, const std::string& header_comment) {
@@ -103,6 +147,7 @@ std::string emit_policy(const Policy& p, const std::string& header_comment) {
   out << YAML::Key << "workdir" << YAML::Value << p.workdir.value_or("/");
   out << YAML::Key << "init" << YAML::Value << p.init;
   emit_limits(out, p.limits);
+  emit_seccomp(out, p.seccomp);
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
 }

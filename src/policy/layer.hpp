@@ -22,6 +22,14 @@ struct Patch {
   T items{};
 };
 
+// The `seccomp` section as one file writes it.
+struct SeccompLayer {
+  std::optional<seccomp::Action> default_action;
+  std::optional<seccomp::Action> baseline;
+  Patch<std::vector<seccomp::Rule>> allow;  // rules with action allow, no arguments
+  Patch<std::vector<seccomp::Rule>> rules;
+};
+
 struct PolicyLayer {
   Position origin;                     // the file (line 0)
   std::optional<std::string> extends;  // a name or a path, as written
@@ -39,7 +47,8 @@ struct PolicyLayer {
   Patch<std::vector<std::string>> env_pass;
   std::optional<std::string> workdir;
   std::optional<bool> init;
-  Patch<Limits> limits;  // each limit set here overrides the parent's; `!reset` clears them all first
+  Patch<Limits> limits;
+  SeccompLayer seccomp;  // each limit set here overrides the parent's; `!reset` clears them all first
 };
 
 // What `${NAME}` may stand for in a bind source or a rootfs path.

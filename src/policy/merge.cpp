@@ -31,6 +31,26 @@ void merge_limits(Limits& into, const Limits& from) {
   overlay(into.stack, from.stack);
 }
 
+bool is_allow_entry(const seccomp::Rule& r) { return r.action.kind == seccomp::Action::Kind::Allow && r.args.empty(); }
+
+// Rules are keyed by system call (or group) and conditions: a child's rule with the
+// key of an inherited one replaces it, in place; new keys come after. `allow: !reset`
+// drops the inherited plain allows, `rules: !reset` every other inherited rule.
+void merge_seccomp(seccomp::Filter& into, const SeccompLayer& from) {
+  if (from.default_action) into.default_action = *from.default_action;
+  if (from.baseline) into.baseline = *from.baseline;
+  std::erase_if(into.rules, [&](const seccomp::Rule& r) {
+    return is_allow_entry(r) ? from.allow.reset : from.rules.reset;
+  });
+  for (const auto* list : {&from.allow.items, &from.rules.items}) {
+    for (const seccomp::Rule& rule : *list) {
+      auto same = std::find_if(into.rules.begin(), into.rules.end(), [&](const seccomp::Rule& r) { return r.same_key(rule); });
+      if (same != into.rules.end()) *same = rule;
+      else into.rules.push_back(rule);
+    }
+  }
+}
+
 }  // namespace
 
 void apply_layer(Policy& p, const PolicyLayer& l) {
@@ -65,6 +85,7 @@ void apply_layer(Policy& p, const PolicyLayer& l) {
     if (l.limits.reset) p.limits = Limits{};
     merge_limits(p.limits, l.limits.items);
   }
+  merge_seccomp(p.seccomp, l.seccomp);
 }
 
 }  // namespace hutch::policy

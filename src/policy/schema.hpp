@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "seccomp/model.hpp"
+
 namespace hutch::policy {
 
 enum class Network {
@@ -74,6 +76,9 @@ struct Policy {
   std::optional<std::string> workdir;      // default "/"
   bool init = true;  // hutch's init as pid 1 (reaps, relays); false: the command is pid 1
   Limits limits;
+  // Every name libseccomp knows allowed, the baseline on top, the rest ENOSYS:
+  // ordinary software never notices (docs/seccomp.md).
+  seccomp::Filter seccomp{.rules = {seccomp::Rule{"@known", {}, {}}}};
 };
 
 }  // namespace hutch::policy

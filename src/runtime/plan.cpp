@@ -310,6 +310,13 @@ Plan plan_run(const RunRequest& req, const HostFacts& host) {
     throw Error("limits: this version of hutch cannot enforce resource limits yet, and will not run without the "
                 "limits the policy names (remove them, or clear inherited ones with `limits: !reset`)");
   }
+  // Fail closed, as for limits: rules a policy writes are not in force until the filter is installed.
+  if (pol.seccomp.rules.size() != 1 || pol.seccomp.rules[0].syscall != "@known" ||
+      pol.seccomp.default_action != policy::Policy{}.seccomp.default_action ||
+      pol.seccomp.baseline != policy::Policy{}.seccomp.baseline) {
+    throw Error("seccomp: this version of hutch does not install seccomp filters yet, and will not run without the "
+                "rules the policy names");
+  }
   plan.root.rootfs = host.rootfs.path.empty() ? HostPath{*pol.rootfs, 0, 0} : host.rootfs;
   plan.mounts = plan_mounts(req, host);
   plan.root.overlay = plan_overlay(plan.mounts, host, plan.root.rootfs.path);

@@ -23,7 +23,7 @@ const std::vector<std::string>& known_syscalls();
 // The closest known name (at most two edits away), for "did you mean ...?".
 std::optional<std::string> nearest_syscall(std::string_view name);
 
-// "AF_VSOCK" -> 40. Constants of the usual arguments: AF_*, SOCK_*, CLONE_*, PROT_*,
+// "AF_VSOCK" -> 40. Constants of the usual arguments: AF_*, SOCK_*, IPPROTO_*, CLONE_*, PROT_*,
 // MAP_*, O_*, TIOC*/TC*/FIO*, PTRACE_*, PR_*.
 std::optional<std::uint64_t> constant_value(std::string_view name);
 

@@ -9,7 +9,7 @@
 
 namespace hutch::suggest {
 
-// Levenshtein distance: insertions, deletions and substitutions each count one.
+// Edit distance: insertions, deletions, substitutions and neighbour swaps count one.
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
 // The known name closest to `unknown`, if one is at most `max_edits` away.

@@ -185,7 +185,12 @@ TEST_CASE("policy show --resolved: what would run, which itself checks clean", "
         "env_pass: []\n"
         "workdir: /work\n"
         "init: true\n"
-        "limits: {}\n");
+        "limits: {}\n"
+        "seccomp:\n"
+        "  default: errno(ENOSYS)\n"
+        "  baseline: errno(EPERM)\n"
+        "  allow: [\"@known\"]\n"
+        "  rules: []\n");
   const fs::path resolved = write_policy("resolved", "resolved.yaml", shown.out);
   auto check = run_hutch({"policy", "check", resolved.string()});
   CHECK(check.err == "");
