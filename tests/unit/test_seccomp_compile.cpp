@@ -1,0 +1,162 @@
+// Policy rules -> resolved decisions -> BPF, checked by running the compiled program
+// (seccomp/bpf.cpp) on the system calls a sandboxed program could make.
+#include <errno.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+
+#include <catch2/catch.hpp>
+
+#include "policy/schema.hpp"
+#include "seccomp/compile.hpp"
+#include "util/error.hpp"
+
+using namespace hutch::seccomp;
+using Catch::Matchers::Contains;
+
+namespace {
+
+constexpr std::uint32_t kAllow = SECCOMP_RET_ALLOW;
+constexpr std::uint32_t kNotify = SECCOMP_RET_USER_NOTIF;
+std::uint32_t err(int e) { return SECCOMP_RET_ERRNO | static_cast<std::uint32_t>(e); }
+
+struct Call {
+  int nr;
+  std::uint64_t a0 = 0, a1 = 0, a2 = 0;
+  std::uint32_t arch = SCMP_ARCH_X86_64;
+};
+
+std::uint32_t run(const Program& p, Call c) {
+  seccomp_data d{};
+  d.nr = c.nr;
+  d.arch = c.arch;
+  d.args[0] = c.a0;
+  d.args[1] = c.a1;
+  d.args[2] = c.a2;
+  return run_bpf(p, d);
+}
+
+Program build(const Filter& f, bool nested = false, KillMode mode = KillMode::Notify) {
+  return compile(resolve(f, ResolveOptions{nested}), mode).program;
+}
+
+Filter default_filter() { return hutch::policy::Policy{}.seccomp; }
+
+Rule rule(std::string name, Action a, std::vector<Condition> args = {}) { return Rule{std::move(name), a, std::move(args)}; }
+const Action kKill{Action::Kind::Kill, 0};
+const Action kAllowA{Action::Kind::Allow, 0};
+
+}  // namespace
+
+TEST_CASE("seccomp: the default filter allows what is known and refuses the baseline", "[unit][seccomp]") {
+  const Program p = build(default_filter());
+  CHECK(run(p, {SYS_read}) == kAllow);
+  CHECK(run(p, {SYS_getppid}) == kAllow);
+  CHECK(run(p, {SYS_mount}) == err(EPERM));
+  CHECK(run(p, {SYS_keyctl}) == err(EPERM));
+  CHECK(run(p, {SYS_bpf}) == err(EPERM));
+  CHECK(run(p, {SYS_io_uring_setup}) == err(EPERM));
+  CHECK(run(p, {SYS_open_by_handle_at}) == err(EPERM));
+  CHECK(run(p, {SYS_clone3}) == err(ENOSYS));
+  CHECK(run(p, {1000}) == err(ENOSYS));  // unknown to the filter
+  CHECK(run(p, {SYS_ptrace}) == kAllow);  // only the judge refuses it
+}
+
+TEST_CASE("seccomp: baseline argument checks, the ioctl one on the low 32 bits only", "[unit][seccomp]") {
+  const Program p = build(default_filter());
+  CHECK(run(p, {SYS_ioctl, 0, TIOCSTI}) == err(EPERM));
+  CHECK(run(p, {SYS_ioctl, 0, TIOCSTI | (std::uint64_t{1} << 32)}) == err(EPERM));  // CVE-2019-10063
+  CHECK(run(p, {SYS_ioctl, 0, TIOCLINUX}) == err(EPERM));
+  CHECK(run(p, {SYS_ioctl, 0, TCGETS}) == kAllow);
+  CHECK(run(p, {SYS_socket, AF_VSOCK, SOCK_STREAM}) == err(EPERM));
+  CHECK(run(p, {SYS_socket, AF_INET, SOCK_STREAM}) == kAllow);
+  CHECK(run(p, {SYS_clone, CLONE_NEWUSER | SIGCHLD}) == err(EPERM));
+  CHECK(run(p, {SYS_unshare, CLONE_NEWUSER | CLONE_NEWNS}) == err(EPERM));
+  CHECK(run(p, {SYS_clone, CLONE_VM | CLONE_THREAD | CLONE_SIGHAND}) == kAllow);
+  CHECK(run(p, {SYS_unshare, CLONE_NEWNS}) == kAllow);
+  const Program nested = build(default_filter(), true);
+  CHECK(run(nested, {SYS_clone, CLONE_NEWUSER | SIGCHLD}) == kAllow);
+}
+
+TEST_CASE("seccomp: other architectures are refused outright", "[unit][seccomp]") {
+  const Program p = build(default_filter());
+  CHECK(run(p, {0, 0, 0, 0, SCMP_ARCH_X86}) == kNotify);   // int 0x80: i386 read
+  CHECK(run(p, {26, 0, 0, 0, SCMP_ARCH_X86}) == kNotify);  // i386 ptrace
+  CHECK(run(p, {0x40000000 | 0, 0, 0, 0, SCMP_ARCH_X86_64}) == kNotify);  // x32 read
+  CHECK(run(without_notify(p), {0, 0, 0, 0, SCMP_ARCH_X86}) == SECCOMP_RET_KILL_PROCESS);
+}
+
+TEST_CASE("seccomp: an allow list keeps the baseline's argument checks", "[unit][seccomp]") {
+  Filter f;
+  f.baseline = kKill;
+  f.rules = {rule("@default", kAllowA), rule("@basic-io", kAllowA), rule("ioctl", kAllowA), rule("socket", kAllowA),
+             rule("ptrace", kKill)};
+  const Program p = build(f);
+  CHECK(run(p, {SYS_write}) == kAllow);
+  CHECK(run(p, {SYS_ioctl, 1, TCGETS}) == kAllow);
+  CHECK(run(p, {SYS_ioctl, 1, TIOCSTI}) == kNotify);
+  CHECK(run(p, {SYS_ioctl, 1, TIOCSTI | (std::uint64_t{7} << 40)}) == kNotify);
+  CHECK(run(p, {SYS_socket, AF_VSOCK}) == kNotify);
+  CHECK(run(p, {SYS_socket, AF_UNIX}) == kAllow);
+  CHECK(run(p, {SYS_ptrace}) == kNotify);
+  CHECK(run(p, {SYS_mount}) == kNotify);      // baseline, with action kill
+  CHECK(run(p, {SYS_openat}) == err(ENOSYS));  // not allowed: the default
+  CHECK(run(build(f, false, KillMode::KillProcess), {SYS_ptrace}) == SECCOMP_RET_KILL_PROCESS);
+}
+
+TEST_CASE("seccomp: precedence of names, groups, baseline and default", "[unit][seccomp]") {
+  Filter f;
+  f.rules = {rule("@known", kAllowA), rule("@debug", kKill), rule("process_vm_readv", kAllowA),
+             rule("@mount", kAllowA), rule("umount2", kAllowA)};
+  const Resolved r = resolve(f, {});
+  const Program p = compile(r, KillMode::Notify).program;
+  CHECK(run(p, {SYS_ptrace}) == kNotify);            // the stricter of @known and @debug
+  CHECK(run(p, {SYS_process_vm_readv}) == kAllow);   // its name beats @debug
+  CHECK(run(p, {SYS_mount}) == err(EPERM));          // a group does not lift the baseline
+  CHECK(run(p, {SYS_umount2}) == kAllow);            // its name does
+}
+
+TEST_CASE("seccomp: every action and every comparison", "[unit][seccomp]") {
+  Filter f;
+  f.rules = {rule("@known", kAllowA),
+             rule("getppid", {Action::Kind::Errno, EACCES}),
+             rule("getpid", {Action::Kind::Trap, 0}),
+             rule("gettid", {Action::Kind::Log, 0}),
+             rule("getuid", kKill),
+             rule("dup", {Action::Kind::Errno, 1}, {Condition{0, Op::Eq, 5, 0, "5", ""}}),
+             rule("dup2", {Action::Kind::Errno, 2}, {Condition{0, Op::Ne, 5, 0, "5", ""}}),
+             rule("dup3", {Action::Kind::Errno, 3}, {Condition{2, Op::Lt, 5, 0, "5", ""}}),
+             rule("close", {Action::Kind::Errno, 4}, {Condition{0, Op::Le, 5, 0, "5", ""}}),
+             rule("lseek", {Action::Kind::Errno, 5}, {Condition{2, Op::Gt, 1, 0, "1", ""}}),
+             rule("fsync", {Action::Kind::Errno, 6}, {Condition{0, Op::Ge, 100, 0, "100", ""}}),
+             rule("kill", {Action::Kind::Errno, 7}, {Condition{1, Op::Masked, 8, 0xc, "8", "0xc"}})};
+  const Program p = build(f);
+  CHECK(run(p, {SYS_getppid}) == err(EACCES));
+  CHECK(run(p, {SYS_getpid}) == SECCOMP_RET_TRAP);
+  CHECK(run(p, {SYS_gettid}) == SECCOMP_RET_LOG);
+  CHECK(run(p, {SYS_getuid}) == kNotify);
+  CHECK(run(p, {SYS_dup, 5}) == err(1));
+  CHECK(run(p, {SYS_dup, 6}) == kAllow);
+  CHECK(run(p, {SYS_dup2, 6}) == err(2));
+  CHECK(run(p, {SYS_dup2, 5}) == kAllow);
+  CHECK(run(p, {SYS_dup3, 0, 0, 4}) == err(3));
+  CHECK(run(p, {SYS_dup3, 0, 0, 5}) == kAllow);
+  CHECK(run(p, {SYS_close, 5}) == err(4));
+  CHECK(run(p, {SYS_close, 6}) == kAllow);
+  CHECK(run(p, {SYS_lseek, 0, 0, 2}) == err(5));
+  CHECK(run(p, {SYS_lseek, 0, 0, 1}) == kAllow);
+  CHECK(run(p, {SYS_fsync, 100}) == err(6));
+  CHECK(run(p, {SYS_fsync, 99}) == kAllow);
+  CHECK(run(p, {SYS_kill, 1, 9}) == err(7));   // 9 & 0xc == 8
+  CHECK(run(p, {SYS_kill, 1, 13}) == kAllow);  // 13 & 0xc == 12
+}
+
+TEST_CASE("seccomp: the disassembler names what each path returns", "[unit][seccomp]") {
+  const std::string text = disassemble(build(default_filter()));
+  CHECK_THAT(text, Contains("ret ERRNO(1)"));
+  CHECK_THAT(text, Contains("ret USER_NOTIF"));
+  CHECK_THAT(text, Contains("0000: ld [4]"));
+}
