@@ -13,10 +13,18 @@
 
 namespace hutch::runtime {
 
+// What the payload leaves for init on its way to execve, in a MAP_SHARED page (the
+// payload shares init's memory only in non-sanitizer builds).
+struct PayloadShared {
+  int listener_fd = -1;     // the seccomp listener, in the fd table it shares with init
+  int listener_errno = 0;   // why there is none, when the kernel refused one
+};
+
 struct ChildContext {
   const Plan& plan;
   SyncChannel sync;      // child end
   UniqueFd error_write;  // write end of the O_CLOEXEC error pipe (sync #2)
+  PayloadShared* shared = nullptr;
 };
 
 // runs in: child (pid 1 of the new pid namespace); never returns

@@ -10,11 +10,13 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <new>
 
 #include "caps/caps.hpp"
 #include "runtime/context.hpp"
@@ -164,8 +166,10 @@ int payload_entry(void* arg) {
 pid_t spawn_payload(ChildContext& ctx, const PreparedExec& exec, int pty_slave) {
 #if HUTCH_ASAN
   // AddressSanitizer cannot follow a switch to a stack of our own (false reports on
-  // stderr, which belongs to the payload): sanitizer builds fork instead.
-  const pid_t forked = ::fork();
+  // stderr, which belongs to the payload): sanitizer builds fork instead, sharing the
+  // fd table and waiting for execve all the same.
+  const auto forked = static_cast<pid_t>(::syscall(SYS_clone, CLONE_FILES | CLONE_VFORK | SIGCHLD, nullptr, nullptr,
+                                                   nullptr, 0));
   if (forked == 0) payload_main(ctx, exec, pty_slave);
   if (forked < 0) throw_sys("fork", "payload");
   return forked;
@@ -182,7 +186,8 @@ pid_t spawn_payload(ChildContext& ctx, const PreparedExec& exec, int pty_slave) 
   }
   PayloadStart start{&ctx, &exec, pty_slave};
   char* top = static_cast<char*>(area) + page + kStackSize;
-  const pid_t pid = ::clone(payload_entry, top, CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
+  // CLONE_FILES: the seccomp listener the payload creates last is in init's table too.
+  const pid_t pid = ::clone(payload_entry, top, CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &start);
   const int err = errno;
   ::munmap(area, kStackSize + page);
   if (pid < 0) throw_errno(err, "clone", "payload");
@@ -223,6 +228,9 @@ void run_init(ChildContext& ctx) {
   if (ctx.plan.tty) pty = open_pty(ctx.plan.tty_size);
   const PreparedExec exec = prepare_exec(ctx.plan);
   UniqueFd null = sys::open("/dev/null", O_RDWR);
+  void* page = ::mmap(nullptr, sizeof(PayloadShared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (page == MAP_FAILED) throw_sys("mmap", "page shared with the payload");
+  ctx.shared = new (page) PayloadShared{};
   // SECURITY: no capability is left in the sandbox before untrusted code runs in it:
   // the payload inherits these empty sets and no_new_privs, and checks them itself.
   caps::drop_all();
@@ -238,6 +246,9 @@ void run_init(ChildContext& ctx) {
   log::debug("init: starting the payload");
   const pid_t payload = spawn_payload(ctx, exec, pty.slave.get());
   // The payload has called execve (or failed); from here on nothing allocates.
+  if (ctx.shared->listener_fd >= 0) {
+    ctx.sync.send(SyncMsg::SeccompListener, 0, ctx.shared->listener_fd);  // closed below with the rest
+  }
   pty.master.reset();
   pty.slave.reset();
   log::set_fd(-1);  // init logs no more: a log line would allocate

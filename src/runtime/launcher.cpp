@@ -3,6 +3,7 @@
 #include "runtime/launcher.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "runtime/context.hpp"
@@ -28,6 +29,8 @@ int exit_status(const Outcome& outcome) {
       return outcome.exit_code;
     case Outcome::Status::Signaled:
       return 128 + outcome.signal;
+    case Outcome::Status::SeccompViolation:
+      return 128 + SIGSYS;  // as if the kernel had killed it for the call
     case Outcome::Status::SetupError:
       return outcome.exit_code != 0 ? outcome.exit_code : kExitSetupFailed;
   }

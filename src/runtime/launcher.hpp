@@ -2,9 +2,11 @@
 // "supervisor"). launch() returns once the sandbox is gone, with what happened.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "runtime/plan.hpp"
+#include "seccomp/describe.hpp"
 
 namespace hutch::runtime {
 
@@ -19,12 +21,14 @@ struct Outcome {
     Exited,      // the payload exited; exit_code is its code
     Signaled,    // the payload (or, failing that, the sandbox's init) was killed by `signal`
     SetupError,  // hutch failed before the command ran; message says where and why
+    SeccompViolation,  // the filter's kill action stopped the run; violation says what
   };
   Status status = Status::SetupError;
   int exit_code = 0;
   int signal = 0;
   int sys_errno = 0;
   std::string message;
+  std::optional<seccomp::Violation> violation;  // SeccompViolation with a listener: the call
 };
 
 // The exit status hutch itself ends with for this outcome.

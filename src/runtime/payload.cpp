@@ -7,7 +7,10 @@
 // syscalls on data init prepared. Failures are written to the error pipe.
 #include <fcntl.h>
 #include <signal.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -80,6 +83,33 @@ int exec_command(const PreparedExec& exec) {
   throw Error(fmt::format("exec {}: {}", cmd, describe_errno(err)), err);
 }
 
+// runs in: payload, last before execve
+// SECURITY: from here on every system call, execve included, goes through the filter.
+// With a listener, the fd lands in the fd table init shares until execve (CLONE_FILES;
+// execve(2) gives the payload a copy of its own and closes the O_CLOEXEC listener there),
+// so no call the filter might refuse is needed to hand it over (docs/seccomp.md).
+void install_seccomp(const Plan& plan, PayloadShared* shared) {
+  const seccomp::Program& code = plan.seccomp.program;
+  sock_fprog prog{static_cast<unsigned short>(code.size()), const_cast<sock_filter*>(code.data())};
+  if (plan.seccomp.notify && shared != nullptr) {
+    const long fd = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+    if (fd >= 0) {
+      shared->listener_fd = static_cast<int>(fd);
+      return;
+    }
+    // EBUSY: a filter above ours has a listener already (hutch inside a sandbox that
+    // uses one); only one may exist. Kill actions then kill the process instead.
+    if (errno != EBUSY) throw_sys("install", "seccomp filter with a listener");
+    shared->listener_errno = errno;
+    prog = sock_fprog{static_cast<unsigned short>(plan.seccomp.fallback.size()),
+                      const_cast<sock_filter*>(plan.seccomp.fallback.data())};
+  } else if (plan.seccomp.notify) {
+    prog = sock_fprog{static_cast<unsigned short>(plan.seccomp.fallback.size()),
+                      const_cast<sock_filter*>(plan.seccomp.fallback.data())};
+  }
+  if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) throw_sys("install", "seccomp filter");
+}
+
 }  // namespace
 
 void payload_main(ChildContext& ctx, const PreparedExec& exec, int pty_slave) noexcept {
@@ -92,6 +122,7 @@ void payload_main(ChildContext& ctx, const PreparedExec& exec, int pty_slave) no
     // Every fd but 0-2 closes on execve; the error pipe stays open until then (sync #2).
     if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) throw_sys("close_range", "3..");
     caps::verify_unprivileged();
+    install_seccomp(plan, ctx.shared);
     kind = FailureKind::Exec;
     fail_exec(plan, exec, exec_command(exec));
   } catch (...) {

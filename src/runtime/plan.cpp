@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "policy/validate.hpp"
+#include "seccomp/compile.hpp"
 #include "util/error.hpp"
 #include "util/path.hpp"
 
@@ -296,6 +297,22 @@ std::uint64_t plan_clone_flags(Network network) {
   return flags;
 }
 
+// SECURITY: without an init there is no process to hand a listener to the supervisor
+// before execve, so `kill` is then the kernel's KILL_PROCESS (docs/seccomp.md).
+void plan_seccomp(Plan& plan, const policy::Policy& pol) {
+  try {
+    const seccomp::Resolved resolved = seccomp::resolve(pol.seccomp, {pol.nested_user_namespaces});
+    const seccomp::KillMode mode = pol.init ? seccomp::KillMode::Notify : seccomp::KillMode::KillProcess;
+    seccomp::Compiled compiled = seccomp::compile(resolved, mode);
+    plan.seccomp.fallback = seccomp::without_notify(compiled.program);
+    plan.seccomp.program = std::move(compiled.program);
+    plan.seccomp.notify = compiled.uses_notify;
+  } catch (Error& e) {
+    e.prepend("policy");
+    throw;
+  }
+}
+
 }  // namespace
 
 Plan plan_run(const RunRequest& req, const HostFacts& host) {
@@ -310,13 +327,6 @@ Plan plan_run(const RunRequest& req, const HostFacts& host) {
     throw Error("limits: this version of hutch cannot enforce resource limits yet, and will not run without the "
                 "limits the policy names (remove them, or clear inherited ones with `limits: !reset`)");
   }
-  // Fail closed, as for limits: rules a policy writes are not in force until the filter is installed.
-  if (pol.seccomp.rules.size() != 1 || pol.seccomp.rules[0].syscall != "@known" ||
-      pol.seccomp.default_action != policy::Policy{}.seccomp.default_action ||
-      pol.seccomp.baseline != policy::Policy{}.seccomp.baseline) {
-    throw Error("seccomp: this version of hutch does not install seccomp filters yet, and will not run without the "
-                "rules the policy names");
-  }
   plan.root.rootfs = host.rootfs.path.empty() ? HostPath{*pol.rootfs, 0, 0} : host.rootfs;
   plan.mounts = plan_mounts(req, host);
   plan.root.overlay = plan_overlay(plan.mounts, host, plan.root.rootfs.path);
@@ -326,6 +336,7 @@ Plan plan_run(const RunRequest& req, const HostFacts& host) {
   plan.network = pol.network;
   plan.allow_nested_userns = pol.nested_user_namespaces;
   plan.init = pol.init;
+  plan_seccomp(plan, pol);
   check_hostname(pol.hostname);
   plan.hostname = pol.hostname;
   plan.argv = req.argv;

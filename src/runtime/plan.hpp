@@ -17,6 +17,7 @@
 #include "mount/spec.hpp"
 #include "ns/userns.hpp"
 #include "policy/schema.hpp"
+#include "seccomp/bpf.hpp"
 
 namespace hutch::runtime {
 
@@ -41,6 +42,14 @@ struct Plan {
   std::string hostname;
   bool allow_nested_userns = false;
   bool init = true;  // false: the command itself is pid 1 (no reaping, no relaying inside)
+  // The seccomp filter the payload installs last before execve. With `notify`, its kill
+  // action is a notification to the supervisor; `fallback` (kill actions as
+  // KILL_PROCESS) is for when the kernel refuses a listener.
+  struct {
+    seccomp::Program program;
+    seccomp::Program fallback;
+    bool notify = false;
+  } seccomp;
   std::vector<std::string> argv;
   std::vector<std::string> env;   // "KEY=value", sorted by key
   std::string workdir = "/";

@@ -1,6 +1,7 @@
 #include "runtime/supervisor.hpp"
 
 #include <poll.h>
+#include <seccomp.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "runtime/terminal.hpp"
+#include "seccomp/describe.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 #include "util/sys.hpp"
@@ -53,6 +55,7 @@ bool is_relayed(int s) {
 struct Collected {
   std::string failure_bytes;          // what the error pipe carried
   std::optional<int> payload_status;  // wait status, from init
+  std::optional<seccomp::Violation> violation;  // the first call the filter's kill action stopped
 };
 
 class Supervisor {
@@ -84,11 +87,13 @@ class Supervisor {
                             {signal_fd_, POLLIN, 0},
                             {sync_.fd(), POLLIN, 0},
                             {errors_.get(), POLLIN, 0}};
+    fds.push_back({listener_.get(), POLLIN, 0});  // -1 (ignored by poll) until init sends it
     terminal_.add_pollfds(fds);
     if (sys::retry_eintr([&] { return ::poll(fds.data(), fds.size(), -1); }) < 0) throw_sys("poll", "supervisor");
     if (fds[1].revents != 0) on_signal();
     if (fds[2].revents != 0) on_sync();
     if (fds[3].revents != 0) on_errors();
+    if (fds[4].revents != 0) on_notification(fds[4].revents);
     terminal_.handle(fds);
     if (fds[0].revents != 0) init_exited_ = true;
   }
@@ -134,9 +139,39 @@ class Supervisor {
       case SyncMsg::PayloadStatus:
         collected_.payload_status = msg->value;
         break;
+      case SyncMsg::SeccompListener:
+        if (!msg->fd) throw Error("sync channel: SeccompListener without an fd", EPROTO);
+        listener_ = std::move(msg->fd);
+        break;
       case SyncMsg::SupervisorReady:
         throw Error("sync channel: unexpected SupervisorReady from the sandbox", EPROTO);
     }
+  }
+
+  // SECURITY: a call the filter's kill action matched waits in the kernel until we
+  // answer; we never do. We record it and kill the whole sandbox: the call never runs,
+  // and no process of the sandbox can prevent or mask this (docs/seccomp.md).
+  void on_notification(short revents) {
+    if ((revents & POLLIN) == 0) {  // POLLHUP: every filtered process is gone
+      listener_.reset();
+      return;
+    }
+    seccomp_notif* req = nullptr;
+    seccomp_notif_resp* resp = nullptr;
+    if (seccomp_notify_alloc(&req, &resp) != 0) throw Error("seccomp: cannot allocate a notification", ENOMEM);
+    const int rc = seccomp_notify_receive(listener_.get(), req);
+    if (rc == 0 && !collected_.violation) {
+      seccomp::Violation v;
+      v.arch = req->data.arch;
+      v.nr = req->data.nr;
+      std::copy(std::begin(req->data.args), std::end(req->data.args), std::begin(v.args));
+      v.pid = static_cast<int>(req->pid);
+      collected_.violation = v;
+      log::debug("supervisor: seccomp violation {}; killing the sandbox", seccomp::describe(v));
+      sys::pidfd_send_signal(sandbox_.pidfd(), SIGKILL);
+    }
+    seccomp_notify_free(req, resp);
+    // rc != 0: ENOENT, the caller died meanwhile; nothing to answer.
   }
 
   void on_errors() {
@@ -166,6 +201,7 @@ class Supervisor {
   int signal_fd_;
   TerminalRelay terminal_;
   Collected collected_;
+  UniqueFd listener_;
   bool with_init_;
   bool init_exited_ = false;
 };
@@ -187,6 +223,13 @@ Outcome Supervisor::outcome(const siginfo_t* init) const {
   // The first record is the first failure; anything after it is a consequence.
   if (std::optional<Failure> failure = parse_failure(collected_.failure_bytes)) return failure_outcome(*failure);
   Outcome out;
+  if (collected_.violation) {
+    out.status = Outcome::Status::SeccompViolation;
+    out.signal = SIGSYS;
+    out.violation = collected_.violation;
+    out.message = "seccomp: blocked " + seccomp::describe(*collected_.violation);
+    return out;
+  }
   if (collected_.payload_status) {
     const int st = *collected_.payload_status;
     if (WIFSIGNALED(st)) {

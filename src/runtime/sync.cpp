@@ -35,6 +35,7 @@ std::string_view to_string(SyncMsg msg) {
     case SyncMsg::SupervisorReady: return "SupervisorReady";
     case SyncMsg::PtyMaster: return "PtyMaster";
     case SyncMsg::PayloadStatus: return "PayloadStatus";
+    case SyncMsg::SeccompListener: return "SeccompListener";
   }
   return "unknown";
 }

@@ -22,6 +22,7 @@ enum class SyncMsg : std::uint32_t {
   SupervisorReady = 1,  // sync #1, supervisor -> child: outside setup done, the payload may start
   PtyMaster = 2,        // child -> supervisor: the pty master (SCM_RIGHTS); value unused
   PayloadStatus = 3,    // child -> supervisor: the payload's wait status, just before init exits
+  SeccompListener = 4,  // child -> supervisor: the seccomp filter's notification fd (SCM_RIGHTS)
 };
 
 std::string_view to_string(SyncMsg msg);
@@ -29,7 +30,7 @@ std::string_view to_string(SyncMsg msg);
 struct SyncMessage {
   SyncMsg type = SyncMsg::SupervisorReady;
   std::int32_t value = 0;
-  UniqueFd fd;  // only for PtyMaster
+  UniqueFd fd;  // only for PtyMaster and SeccompListener
 };
 
 class SyncChannel {

@@ -99,8 +99,12 @@ StagedBinaries prepare_user_and_binaries(const std::string& hutch, const std::st
                         stage_tree(tmpl, src / "tests/policies", "policy-cases"),
                         tmpl};
   must(::chmod(tmpl, 0755) == 0, "chmod stage dir");
-  // The user removes the stage directory at exit, so it owns it (not the binaries).
+  // The user removes the stage directory at exit, so it owns it and every directory in
+  // it (emptying a directory needs write access to it), not the files.
   must(::chown(tmpl, pw->pw_uid, pw->pw_gid) == 0, "chown stage dir");
+  for (const auto& entry : fs::recursive_directory_iterator(tmpl)) {
+    if (entry.is_directory()) must(::chown(entry.path().c_str(), pw->pw_uid, pw->pw_gid) == 0, "chown stage subdir");
+  }
   drop_to(pw);
   return staged;
 }

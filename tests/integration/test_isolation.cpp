@@ -1,6 +1,7 @@
 // Namespaces and privileges: what the payload can see and hold.
 #include <fcntl.h>
 #include <sys/shm.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -169,9 +170,17 @@ TEST_CASE("mount: the host's mount table is gone, only the sandbox's mounts rema
 
 TEST_CASE("userns: the command cannot create user namespaces unless allowed", "[integration][ns][security]") {
   // Nested, it would hold every capability there and reach mount, netfilter, keyrings.
+  // Two layers: the seccomp baseline refuses CLONE_NEWUSER (EPERM) ...
   auto r = probe({"unshare-user"});
   CHECK(r.exit_code == 0);
-  CHECK(r.out == "ENOSPC\n");
+  CHECK(r.out == "EPERM\n");
+  // ... and with that item lifted by a policy, user.max_user_namespaces = 0 still does.
+  const std::string dir = (hutch::testing::paths().work / "userns-lifted").string();
+  ::mkdir(dir.c_str(), 0755);
+  std::ofstream(dir + "/lifted.yaml")
+      << "version: 1\nseccomp:\n  rules:\n    - syscall: unshare\n      action: allow\n"
+         "      args: [{arg: 0, op: masked, mask: CLONE_NEWUSER, value: CLONE_NEWUSER}]\n";
+  CHECK(probe({"unshare-user"}, {"--policy", dir + "/lifted.yaml"}).out == "ENOSPC\n");
   CHECK(probe({"unshare-user"}, {"--allow-nested-userns"}).out == "OK\n");
 }
 

@@ -20,6 +20,7 @@
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -264,12 +265,45 @@ static int cmd_count_usr1(void) {
   return 0;
 }
 
+// `raw NR [ARG...]`: syscall(2) by number, arguments as numbers (0x... allowed).
+// `int80 NR [ARG...]`: the same through the i386 entry (int $0x80).
+// `x32 NR`: the same number with the x32 bit (__X32_SYSCALL_BIT).
+static long number_arg(const char *s) { return (long)strtoull(s, NULL, 0); }
+
+static int cmd_raw(int argc, char **argv, int how) {
+  long a[6] = {0};
+  for (int i = 0; i < 6 && 3 + i < argc; ++i) a[i] = number_arg(argv[3 + i]);
+  long nr = number_arg(argv[2]);
+  long rc;
+  if (how == 1) {
+#if defined(__x86_64__)
+    // i386 convention: eax = nr, ebx, ecx, edx, esi, edi, ebp; the result comes back in eax.
+    __asm__ volatile("int $0x80"
+                     : "=a"(rc)
+                     : "a"(nr), "b"(a[0]), "c"(a[1]), "d"(a[2]), "S"(a[3]), "D"(a[4])
+                     : "memory", "r8", "r9", "r10", "r11");
+    if (rc < 0 && rc > -4096) return print_errno((int)-rc);
+    printf("OK %ld\n", rc);
+    return 0;
+#else
+    printf("UNSUPPORTED\n");
+    return 0;
+#endif
+  }
+  if (how == 2) nr |= 0x40000000L;
+  rc = syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+  if (rc < 0) return print_errno(errno);
+  printf("OK %ld\n", rc);
+  return 0;
+}
+
 static int usage(void) {
   fprintf(stderr,
           "usage: probe status [PID] | fds | pids | netifs | hostname | id | env | mounts |\n"
           "             unshare-user | count-usr1 | stat PATH |\n"
           "             write PATH | read PATH | count-entries PATH | exit N | kill-self SIG |\n"
-          "             orphans N | sleepers N | tiocsti FD | ptrace PID | echo ARG...\n");
+          "             orphans N | sleepers N | tiocsti FD | ptrace PID | echo ARG... |\n"
+          "             raw NR [ARG...] | int80 NR [ARG...] | x32 NR [ARG...]\n");
   return 2;
 }
 
@@ -296,6 +330,9 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (!arg) return usage();
+  if (!strcmp(cmd, "raw")) return cmd_raw(argc, argv, 0);
+  if (!strcmp(cmd, "int80")) return cmd_raw(argc, argv, 1);
+  if (!strcmp(cmd, "x32")) return cmd_raw(argc, argv, 2);
   if (!strcmp(cmd, "stat")) return result(stat(arg, &st));
   if (!strcmp(cmd, "write")) return cmd_write(arg);
   if (!strcmp(cmd, "read")) return cmd_read(arg);
