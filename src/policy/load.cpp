@@ -1,5 +1,6 @@
 // YAML -> PolicyLayer with strict validation (docs/policy.md). Every YAML::Exception
 // becomes a Diagnostic here; none escapes policy/.
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 #include <charconv>
 #include <functional>
 #include <set>
+#include <sstream>
 #include <string_view>
 #include <tuple>
 
@@ -55,6 +57,33 @@ std::string describe(const YAML::Node& node) {
   }
 }
 
+// SECURITY: a pass over the YAML events before building nodes. Aliases are refused: a
+// 100 KB file of `*a` repeating a long anchored value expands to gigabytes of values and
+// messages (a billion laughs); a policy has no use for them. So is a second document,
+// which YAML::Load would silently ignore.
+class Prescan : public YAML::EventHandler {
+ public:
+  std::optional<YAML::Mark> alias;
+  std::optional<YAML::Mark> second_document;
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (documents_++ > 0 && !second_document) second_document = mark;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override {
+    if (!alias) alias = mark;
+  }
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+ private:
+  int documents_ = 0;
+};
+
 class Parser {
  public:
   Parser(const std::string& file, const std::string& dir, const Substitutions& subst)
@@ -63,6 +92,7 @@ class Parser {
   }
 
   PolicyLayer parse(std::string_view text) {
+    prescan(text);
     YAML::Node root;
     try {
       root = YAML::Load(std::string(text));
@@ -92,6 +122,27 @@ class Parser {
   }
 
  private:
+  void prescan(std::string_view text) {
+    Prescan events;
+    try {
+      std::istringstream in{std::string(text)};
+      YAML::Parser parser(in);
+      while (parser.HandleNextDocument(events)) {
+      }
+    } catch (const YAML::Exception&) {
+      return;  // YAML::Load below reports it, with its place
+    }
+    if (events.alias) {
+      errors_.push_back(Diagnostic{position(*events.alias), "",
+                                   "YAML aliases (*name) are not allowed in a policy; write the value out"});
+    }
+    if (events.second_document) {
+      errors_.push_back(Diagnostic{position(*events.second_document), "",
+                                   "a second YAML document; a policy file holds one"});
+    }
+    if (!errors_.empty()) throw PolicyError(std::move(errors_));
+  }
+
   Position position(const YAML::Mark& mark) const {
     if (mark.is_null()) return Position{file_, 1, 1};
     return Position{file_, mark.line + 1, mark.column + 1};
@@ -119,8 +170,26 @@ class Parser {
         error(key_node, map, path, "is given twice");
         continue;
       }
+      if (!tag_ok(it->second, key_node, path, true)) continue;
       fn(key, path, key_node, it->second);
     }
+  }
+
+  // `!reset` on the lists and maps a child may replace; no other tag anywhere.
+  bool tag_ok(const YAML::Node& v, const YAML::Node& k, const std::string& path, bool may_reset) {
+    static constexpr std::array<std::string_view, 6> kResettable{"mounts", "env", "env_pass", "limits",
+                                                                 "seccomp.allow", "seccomp.rules"};
+    const std::string& tag = v.Tag();
+    if (tag.empty() || tag == "?" || tag == "!") return true;
+    if (tag == "!reset" && may_reset && std::find(kResettable.begin(), kResettable.end(), path) != kResettable.end()) {
+      return true;
+    }
+    if (tag == "!reset") {
+      error(v, k, path, "!reset applies only to mounts, env, env_pass, limits, seccomp.allow and seccomp.rules");
+    } else {
+      error(v, k, path, fmt::format("unknown tag {} (the one tag hutch knows is !reset)", tag));
+    }
+    return false;
   }
 
   std::optional<std::string> string_of(const YAML::Node& v, const YAML::Node& k, const std::string& path) {
@@ -321,6 +390,7 @@ class Parser {
     for (std::size_t i = 0; i < v.size(); ++i) {
       const std::string p = fmt::format("{}[{}]", path, i);
       const YAML::Node entry = v[i];
+      if (!tag_ok(entry, v, p, false)) continue;
       if (!entry.IsMap()) {
         error(entry, v, p, fmt::format("expected a map like {{type: bind, source: ./src, target: /src}}, got {}",
                                        describe(entry)));
@@ -577,11 +647,15 @@ class Parser {
         if (!start_patch(s.allow, kk, vv, p, false) || !vv.IsSequence()) return;
         for (std::size_t i = 0; i < vv.size(); ++i) {
           const std::string pi = fmt::format("{}[{}]", p, i);
+          if (!tag_ok(vv[i], vv, pi, false)) continue;
           if (auto name = syscall_or_group_of(vv[i], vv, pi)) s.allow.items.push_back(seccomp::Rule{*name, {}, {}});
         }
       } else if (key == "rules") {
         if (!start_patch(s.rules, kk, vv, p, false) || !vv.IsSequence()) return;
-        for (std::size_t i = 0; i < vv.size(); ++i) parse_seccomp_rule(vv[i], vv, fmt::format("{}[{}]", p, i));
+        for (std::size_t i = 0; i < vv.size(); ++i) {
+          const std::string pi = fmt::format("{}[{}]", p, i);
+          if (tag_ok(vv[i], vv, pi, false)) parse_seccomp_rule(vv[i], vv, pi);
+        }
       } else {
         error(kk, v, p, fmt::format("unknown key{}",
                                     suggestion(key, std::array<std::string_view, 4>{"default", "baseline", "allow",
@@ -692,6 +766,7 @@ class Parser {
     }
     for (std::size_t i = 0; i < v.size(); ++i) {
       const std::string p = fmt::format("{}[{}]", path, i);
+      if (!tag_ok(v[i], v, p, false)) continue;
       if (!v[i].IsMap()) {
         error(v[i], v, p, fmt::format("expected a map like {{arg: 0, op: \"==\", value: AF_UNIX}}, got {}",
                                       describe(v[i])));
@@ -776,6 +851,7 @@ class Parser {
     if (!start_patch(layer_.env_pass, k, v, path, false) || !v.IsSequence()) return;
     for (std::size_t i = 0; i < v.size(); ++i) {
       const std::string p = fmt::format("{}[{}]", path, i);
+      if (!tag_ok(v[i], v, p, false)) continue;
       const std::optional<std::string> name = string_of(v[i], v, p);
       if (!name) continue;
       if (auto problem = env_name_problem(*name)) error(v[i], v, p, *problem);

@@ -64,6 +64,7 @@ std::string describe_search(const SearchPath& search) {
 // How messages name `ref`, a path relative to the file named `display`: relative like it.
 std::string display_relative_to(const std::string& display, std::string ref) {
   while (ref.rfind("./", 0) == 0) ref.erase(0, 2);
+  if (ref.empty()) return "./";
   if (ref.front() == '/' || display.rfind("builtin:", 0) == 0) return ref;
   const std::size_t slash = display.rfind('/');
   return slash == std::string::npos ? ref : display.substr(0, slash + 1) + ref;
@@ -78,9 +79,15 @@ PolicySource parent_of(const PolicyLayer& child, const PolicySource& child_sourc
     if (!is_regular_file(path)) fail(child.extends_at, "extends", fmt::format("no policy file {}", display));
     return read_policy_file(path, display);
   }
-  std::optional<PolicySource> found = find_policy(ref, search);
+  // SECURITY: `extends: NAME` never looks in the current directory, where anyone who can
+  // write there could plant a default.yaml under every shipped policy; and it looks
+  // from the child's own level on, so a shipped policy only ever extends shipped ones.
+  const std::size_t from = std::max<std::size_t>(child_source.level, 1);
+  std::optional<PolicySource> found = find_policy(ref, search, from);
   if (!found) {
-    fail(child.extends_at, "extends", fmt::format("no policy named \"{}\" (looked in {})", ref, describe_search(search)));
+    SearchPath looked{{}, search.builtin};
+    if (from < search.dirs.size()) looked.dirs.assign(search.dirs.begin() + static_cast<std::ptrdiff_t>(from), search.dirs.end());
+    fail(child.extends_at, "extends", fmt::format("no policy named \"{}\" (looked in {})", ref, describe_search(looked)));
   }
   return std::move(*found);
 }
@@ -127,14 +134,23 @@ PolicySource read_policy_file(const std::string& path, const std::string& displa
   return src;
 }
 
-std::optional<PolicySource> find_policy(const std::string& name, const SearchPath& search) {
-  for (const std::string& dir : search.dirs) {
-    const std::string path = dir + "/" + name + ".yaml";
-    if (is_regular_file(path)) return read_policy_file(path, path);
+std::optional<PolicySource> find_policy(const std::string& name, const SearchPath& search, std::size_t from) {
+  const bool only_builtin = name.rfind("builtin:", 0) == 0;
+  const std::string bare = only_builtin ? name.substr(8) : name;
+  if (bare.empty() || bare.find('/') != std::string::npos) return std::nullopt;
+  for (std::size_t i = from; !only_builtin && i < search.dirs.size(); ++i) {
+    const std::string path = search.dirs[i] + "/" + bare + ".yaml";
+    if (!is_regular_file(path)) continue;
+    PolicySource src = read_policy_file(path, path);
+    src.level = i;
+    return src;
   }
-  if (search.builtin) {
+  if (search.builtin || only_builtin) {
     for (const BuiltinPolicy& b : builtin_policies()) {
-      if (name == b.name) return PolicySource{fmt::format("builtin:{}.yaml", b.name), "/", fmt::format("builtin:{}", b.name), b.text};
+      if (bare == b.name) {
+        return PolicySource{fmt::format("builtin:{}.yaml", b.name), "/", fmt::format("builtin:{}", b.name), b.text,
+                            kBuiltinLevel};
+      }
     }
   }
   return std::nullopt;

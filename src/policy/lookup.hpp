@@ -35,13 +35,18 @@ struct PolicySource {
   std::string dir;       // what its relative paths are relative to
   std::string identity;  // canonical path, or "builtin:NAME"; equal identities = same file
   std::string text;
+  // Where along the search path it was found: the index in SearchPath::dirs,
+  // kBuiltinLevel for a shipped one, 0 for a file named by its path.
+  std::size_t level = 0;
 };
+inline constexpr std::size_t kBuiltinLevel = static_cast<std::size_t>(-1);
 
 // A name is looked up; anything with a '/' or ending in .yaml/.yml is a file path.
 bool is_policy_path(std::string_view name_or_path);
 
-// std::nullopt when no policy of that name exists along the search path.
-std::optional<PolicySource> find_policy(const std::string& name, const SearchPath& search);
+// std::nullopt when no policy of that name exists along the search path, from the
+// directory at index `from` on. "builtin:NAME" names a shipped policy only.
+std::optional<PolicySource> find_policy(const std::string& name, const SearchPath& search, std::size_t from = 0);
 // Throws PolicyError naming the file when it cannot be read.
 PolicySource read_policy_file(const std::string& path, const std::string& display);
 

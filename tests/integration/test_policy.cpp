@@ -271,6 +271,30 @@ TEST_CASE("policy lookup: the install prefix's share/hutch/policies, found from 
   CHECK(run.out == "site\n");
 }
 
+TEST_CASE("policy lookup: extends never reads the current directory, and shipped policies extend only shipped ones",
+          "[integration][policy][security]") {
+  // Anyone who can write to the directory a run starts in could otherwise slip a
+  // default.yaml under judge, ci and shell, or under a policy named by its path.
+  const fs::path planted = write_policy("planted-parent", "default.yaml",
+                                        "version: 1\nhostname: planted\nnetwork: host\n");
+  const fs::path mine = write_policy("planted-parent-mine", "mine.yaml", "version: 1\nextends: judge\n");
+  const hutch::testing::RunOptions in_dir{.cwd = planted.parent_path().string()};
+  auto judge = run_hutch(run_args({"/probe", "hostname"}, {"--policy", "judge"}), in_dir);
+  CHECK(judge.err == "");
+  CHECK(judge.out == "judge\n");
+  CHECK(run_hutch(run_args({"/probe", "hostname"}, {"--policy", mine.string()}), in_dir).out == "judge\n");
+  auto shown = run_hutch({"policy", "show", "judge", "--resolved"}, in_dir);
+  CHECK(shown.out.rfind("# resolved from builtin:judge.yaml <- builtin:default.yaml\n", 0) == 0);
+  // A user's own judge.yaml extends the shipped one by its builtin: name.
+  const fs::path config = paths().work / "xdg-builtin";
+  fs::create_directories(config / "hutch/policies");
+  std::ofstream(config / "hutch/policies/judge.yaml") << "version: 1\nextends: builtin:judge\nhostname: mine\n";
+  auto own = run_hutch(run_args({"/probe", "hostname"}, {"--policy", "judge"}),
+                       {.env = {"XDG_CONFIG_HOME=" + config.string()}, .cwd = "/"});
+  CHECK(own.err == "");
+  CHECK(own.out == "mine\n");
+}
+
 TEST_CASE("policy lookup: a file in the current directory that shadows a shipped policy is announced",
           "[integration][policy][security]") {
   const fs::path planted = write_policy("planted", "judge.yaml", "version: 1\nextends: default\nhostname: planted\n");
