@@ -20,11 +20,13 @@
 #include "mount/spec.hpp"
 #include "policy/lookup.hpp"
 #include "policy/merge.hpp"
+#include "policy/validate.hpp"
 #include "runtime/host.hpp"
 #include "runtime/launcher.hpp"
 #include "runtime/plan.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
+#include "util/path.hpp"
 
 namespace po = boost::program_options;
 
@@ -90,15 +92,32 @@ const T* get(const po::variables_map& vm, const char* key) {
   return it == vm.end() || it->second.empty() ? nullptr : &it->second.as<T>();
 }
 
+// The command line is held to the checks a policy file gets (policy/validate.hpp), so
+// `policy show --resolved` never prints what `policy check` would refuse.
+template <typename Check>
+void refuse(const char* option, const std::string& value, Check check) {
+  if (auto problem = check(value)) throw Error(fmt::format("{}: {}", option, *problem));
+}
+
 Overrides parse_overrides(const po::variables_map& vm, const std::string& cwd) {
   using Strings = std::vector<std::string>;
   Overrides o;
   if (auto* v = get<std::string>(vm, "rootfs")) o.rootfs = v->empty() || v->front() == '/' ? *v : cwd + "/" + *v;
   if (auto* v = get<std::string>(vm, "uid")) o.uid = parse_id(*v, "--uid");
   if (auto* v = get<std::string>(vm, "gid")) o.gid = parse_id(*v, "--gid");
-  if (auto* v = get<std::string>(vm, "hostname")) o.hostname = *v;
+  if (auto* v = get<std::string>(vm, "hostname")) {
+    refuse("--hostname", *v, policy::hostname_problem);
+    o.hostname = *v;
+  }
   if (auto* v = get<std::string>(vm, "net")) o.network = parse_network(*v);
-  if (auto* v = get<std::string>(vm, "workdir")) o.workdir = *v;
+  if (auto* v = get<std::string>(vm, "workdir")) {
+    try {
+      o.workdir = path::normalize_absolute(*v);
+    } catch (Error& e) {
+      e.prepend("--workdir");
+      throw;
+    }
+  }
   o.sys = vm["sys"].as<bool>();
   o.nested_userns = vm["allow-nested-userns"].as<bool>();
   o.no_init = vm["no-init"].as<bool>();
@@ -109,15 +128,21 @@ Overrides parse_overrides(const po::variables_map& vm, const std::string& cwd) {
     for (const std::string& spec : *specs) {
       o.mounts.push_back(std::string_view(key) == "tmpfs" ? parse_tmpfs_spec(spec)
                                                             : parse_bind_spec(spec, std::string_view(key) == "ro-bind", cwd));
+      refuse(key == std::string_view("tmpfs") ? "--tmpfs" : key == std::string_view("bind") ? "--bind" : "--ro-bind",
+             o.mounts.back().target, policy::mount_target_problem);
     }
   }
   if (auto* v = get<Strings>(vm, "env")) {
     for (const std::string& spec : *v) {
       auto [key, value] = parse_env_spec(spec);
+      refuse("--env", key, policy::env_name_problem);
       o.env[key] = value;
     }
   }
-  if (auto* v = get<Strings>(vm, "env-pass")) o.env_pass = *v;
+  if (auto* v = get<Strings>(vm, "env-pass")) {
+    for (const std::string& name : *v) refuse("--env-pass", name, policy::env_name_problem);
+    o.env_pass = *v;
+  }
   return o;
 }
 

@@ -53,7 +53,7 @@ std::string describe(const YAML::Node& node) {
     case YAML::NodeType::Map:
       return "a map";
     default:
-      return fmt::format("\"{}\"", node.Scalar());
+      return fmt::format("{:?}", node.Scalar());  // escaped: a value cannot forge a line
   }
 }
 
@@ -366,7 +366,7 @@ class Parser {
     if (*mode == "none") layer_.network = Network::None;
     else if (*mode == "loopback") layer_.network = Network::Loopback;
     else if (*mode == "host") layer_.network = Network::Host;
-    else error(v, k, path, fmt::format("expected none, loopback or host, got \"{}\"", *mode));
+    else error(v, k, path, fmt::format("expected none, loopback or host, got {:?}", *mode));
   }
 
   template <typename T>
@@ -421,7 +421,7 @@ class Parser {
     }
     const std::optional<std::string> type = string_of(type_node, entry, path + ".type");
     if (type && *type != "bind" && *type != "tmpfs" && *type != "sysfs") {
-      error(type_node, entry, path + ".type", fmt::format("expected bind, tmpfs or sysfs, got \"{}\"", *type));
+      error(type_node, entry, path + ".type", fmt::format("expected bind, tmpfs or sysfs, got {:?}", *type));
       return std::nullopt;
     }
     return type;
@@ -481,7 +481,7 @@ class Parser {
       } else if (key == "mode") {
         if (auto text = string_of(vv, kk, p)) {
           if (auto mode = parse_mode(*text)) m.mode = *mode;
-          else error(vv, kk, p, fmt::format("expected octal permission bits like 1777 or 0755, got \"{}\"", *text));
+          else error(vv, kk, p, fmt::format("expected octal permission bits like 1777 or 0755, got {:?}", *text));
         }
       }
     });
@@ -542,7 +542,7 @@ class Parser {
       return std::nullopt;
     }
     if (bytes < minimum) {
-      error(v, k, path, fmt::format("expected a size of at least {}, got \"{}\"", units::format_size(minimum),
+      error(v, k, path, fmt::format("expected a size of at least {}, got {:?}", units::format_size(minimum),
                                     v.Scalar()));
       return std::nullopt;
     }
@@ -559,7 +559,7 @@ class Parser {
     try {
       const std::chrono::milliseconds d = units::parse_duration(v.Scalar());
       if (d.count() > 0) return d;
-      error(v, k, path, fmt::format("expected a duration of at least 1ms, got \"{}\"", v.Scalar()));
+      error(v, k, path, fmt::format("expected a duration of at least 1ms, got {:?}", v.Scalar()));
     } catch (const Error& e) {
       error(v, k, path, e.message());
     }
@@ -831,7 +831,7 @@ class Parser {
     for (const auto& [name, op] : kOps) {
       if (*text == name) return op;
     }
-    error(v, k, path, fmt::format("expected ==, !=, <, <=, >, >= or masked, got \"{}\"", *text));
+    error(v, k, path, fmt::format("expected ==, !=, <, <=, >, >= or masked, got {:?}", *text));
     return std::nullopt;
   }
 

@@ -50,7 +50,7 @@ Action parse_action(std::string_view text) {
   if (text == "kill") return {Action::Kind::Kill, 0};
   if (text == "trap") return {Action::Kind::Trap, 0};
   if (text == "log") return {Action::Kind::Log, 0};
-  const std::string expected = fmt::format("expected allow, kill, trap, log or errno(NAME), got \"{}\"", text);
+  const std::string expected = fmt::format("expected allow, kill, trap, log or errno(NAME), got {:?}", text);
   if (text.rfind("errno(", 0) != 0 || text.back() != ')') throw Error(expected);
   const std::string_view inner = text.substr(6, text.size() - 7);
   int value = 0;

@@ -17,7 +17,7 @@ struct Suffix {
 constexpr std::array<Suffix, 5> kSuffixes{{{'B', 0}, {'K', 10}, {'M', 20}, {'G', 30}, {'T', 40}}};
 
 [[noreturn]] void bad_size(std::string_view text, std::string_view why) {
-  throw Error(fmt::format("expected a size like 64M, got \"{}\" ({})", text, why));
+  throw Error(fmt::format("expected a size like 64M, got {:?} ({})", text, why));
 }
 
 }  // namespace
@@ -56,7 +56,7 @@ std::string format_size(std::uint64_t bytes) {
 namespace {
 
 [[noreturn]] void bad_duration(std::string_view text, std::string_view why) {
-  throw Error(fmt::format("expected a duration like 2s or 1500ms, got \"{}\" ({})", text, why));
+  throw Error(fmt::format("expected a duration like 2s or 1500ms, got {:?} ({})", text, why));
 }
 
 struct DurationUnit {

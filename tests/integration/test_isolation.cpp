@@ -54,7 +54,7 @@ TEST_CASE("uts: the hostname is the sandbox's own", "[integration][ns]") {
   CHECK(probe({"hostname"}, {"--hostname", "judge-7"}).out == "judge-7\n");
   auto bad = probe({"hostname"}, {"--hostname", "no spaces"});
   CHECK(bad.exit_code == 125);
-  CHECK(bad.err == "hutch: hostname: \"no spaces\" is not a valid hostname (expected 1-64 letters, digits, '-' or '.')\n");
+  CHECK(bad.err == "hutch: --hostname: \"no spaces\" is not a valid hostname (expected 1-64 letters, digits, '-' or '.')\n");
 }
 
 TEST_CASE("userns: the caller is uid 0 inside by default, --uid/--gid choose", "[integration][ns]") {
