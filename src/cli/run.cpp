@@ -99,7 +99,7 @@ void refuse(const char* option, const std::string& value, Check check) {
   if (auto problem = check(value)) throw Error(fmt::format("{}: {}", option, *problem));
 }
 
-Overrides parse_overrides(const po::variables_map& vm, const std::string& cwd) {
+Overrides parse_overrides(const po::variables_map& vm, const po::parsed_options& parsed, const std::string& cwd) {
   using Strings = std::vector<std::string>;
   Overrides o;
   if (auto* v = get<std::string>(vm, "rootfs")) o.rootfs = v->empty() || v->front() == '/' ? *v : cwd + "/" + *v;
@@ -121,15 +121,15 @@ Overrides parse_overrides(const po::variables_map& vm, const std::string& cwd) {
   o.sys = vm["sys"].as<bool>();
   o.nested_userns = vm["allow-nested-userns"].as<bool>();
   o.no_init = vm["no-init"].as<bool>();
-  // Binds and tmpfs mounts keep the order of the command line among themselves.
-  for (const char* key : {"bind", "ro-bind", "tmpfs"}) {
-    const Strings* specs = get<Strings>(vm, key);
-    if (specs == nullptr) continue;
-    for (const std::string& spec : *specs) {
-      o.mounts.push_back(std::string_view(key) == "tmpfs" ? parse_tmpfs_spec(spec)
-                                                            : parse_bind_spec(spec, std::string_view(key) == "ro-bind", cwd));
-      refuse(key == std::string_view("tmpfs") ? "--tmpfs" : key == std::string_view("bind") ? "--bind" : "--ro-bind",
-             o.mounts.back().target, policy::mount_target_problem);
+  // Binds and tmpfs mounts keep the order of the command line, so the later of two at
+  // one target wins, as between a policy and its child.
+  for (const po::option& opt : parsed.options) {
+    const std::string& key = opt.string_key;
+    if (key != "bind" && key != "ro-bind" && key != "tmpfs") continue;
+    for (const std::string& spec : opt.value) {
+      o.mounts.push_back(key == "tmpfs" ? parse_tmpfs_spec(spec) : parse_bind_spec(spec, key == "ro-bind", cwd));
+      refuse(key == "tmpfs" ? "--tmpfs" : key == "bind" ? "--bind" : "--ro-bind", o.mounts.back().target,
+             policy::mount_target_problem);
     }
   }
   if (auto* v = get<Strings>(vm, "env")) {
@@ -221,9 +221,12 @@ RunArgs parse_run_args(const std::vector<std::string>& tokens, const std::string
     throw UsageError{fmt::format("unexpected argument \"{}\"", out.argv.front()), "policy"};
   }
   if (auto* v = get<std::string>(vm, "policy")) out.policy = *v;
+  if (!require_command && out.policy) {
+    throw UsageError{"--policy does not go after --resolved: the policy to show is named before it", "policy"};
+  }
   out.tty = vm["tty"].as<bool>();
   out.interactive = vm["interactive"].as<bool>();
-  out.overrides = parse_overrides(vm, cwd);
+  out.overrides = parse_overrides(vm, parsed, cwd);
   return out;
 }
 

@@ -50,6 +50,8 @@ policy::Mount parse_tmpfs_spec(std::string_view text) {
   try {
     m.target = path::normalize_absolute(text.substr(0, colon));
     if (colon != std::string_view::npos) m.size = units::parse_size(text.substr(colon + 1));
+    // SECURITY: tmpfs reads size=0 as "no limit".
+    if (m.size && *m.size < 4096) throw Error(fmt::format("expected a size of at least 4K, got {:?}", text.substr(colon + 1)));
   } catch (Error& e) {
     e.prepend(fmt::format("--tmpfs \"{}\" (expected DST or DST:SIZE)", text));
     throw;

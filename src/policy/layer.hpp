@@ -62,4 +62,12 @@ struct Substitutions {
 PolicyLayer parse_policy(std::string_view text, const std::string& file, const std::string& dir,
                          const Substitutions& subst);
 
+// The same without throwing: what could be read, and every error (none: it is valid).
+struct ParsedLayer {
+  PolicyLayer layer;
+  std::vector<Diagnostic> errors;
+};
+ParsedLayer parse_policy_collecting(std::string_view text, const std::string& file, const std::string& dir,
+                                    const Substitutions& subst);
+
 }  // namespace hutch::policy

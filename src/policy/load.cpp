@@ -91,46 +91,50 @@ class Parser {
     layer_.origin = Position{file, 0, 0};
   }
 
-  PolicyLayer parse(std::string_view text) {
-    prescan(text);
+  // Every error of the file, and what could be read of it (its `extends` in particular).
+  ParsedLayer parse(std::string_view text) {
+    if (prescan(text)) parse_tree(text);
+    // In the order of the file, whichever check found them.
+    std::stable_sort(errors_.begin(), errors_.end(), [](const Diagnostic& a, const Diagnostic& b) {
+      return std::tie(a.at.line, a.at.column) < std::tie(b.at.line, b.at.column);
+    });
+    return ParsedLayer{std::move(layer_), std::move(errors_)};
+  }
+
+ private:
+  void parse_tree(std::string_view text) {
     YAML::Node root;
     try {
       root = YAML::Load(std::string(text));
     } catch (const YAML::Exception& e) {
       errors_.push_back(Diagnostic{position(e.mark), "", fmt::format("invalid YAML: {}", e.msg)});
-      throw PolicyError(std::move(errors_));
+      return;
     }
     if (!root.IsMap()) {
       errors_.push_back(Diagnostic{Position{file_, 1, 1}, "",
                                    fmt::format("expected a map of settings starting with version: 1, got {}",
                                                describe(root))});
-      throw PolicyError(std::move(errors_));
+      return;
     }
     try {
       top_level(root);
     } catch (const YAML::Exception& e) {  // none expected; never let one out of policy/
       errors_.push_back(Diagnostic{position(e.mark), "", fmt::format("invalid YAML: {}", e.msg)});
     }
-    if (!errors_.empty()) {
-      // In the order of the file, whichever check found them.
-      std::stable_sort(errors_.begin(), errors_.end(), [](const Diagnostic& a, const Diagnostic& b) {
-        return std::tie(a.at.line, a.at.column) < std::tie(b.at.line, b.at.column);
-      });
-      throw PolicyError(std::move(errors_));
-    }
-    return std::move(layer_);
   }
 
- private:
-  void prescan(std::string_view text) {
+  // False when the events alone show the file is unusable.
+  bool prescan(std::string_view text) {
     Prescan events;
     try {
       std::istringstream in{std::string(text)};
       YAML::Parser parser(in);
-      while (parser.HandleNextDocument(events)) {
+      // Two documents are enough to know; and yaml-cpp can report empty documents
+      // forever on some garbage (found by fuzz/policy_fuzz).
+      while (!events.second_document && parser.HandleNextDocument(events)) {
       }
     } catch (const YAML::Exception&) {
-      return;  // YAML::Load below reports it, with its place
+      return true;  // YAML::Load reports it, with its place
     }
     if (events.alias) {
       errors_.push_back(Diagnostic{position(*events.alias), "",
@@ -140,7 +144,7 @@ class Parser {
       errors_.push_back(Diagnostic{position(*events.second_document), "",
                                    "a second YAML document; a policy file holds one"});
     }
-    if (!errors_.empty()) throw PolicyError(std::move(errors_));
+    return errors_.empty();
   }
 
   Position position(const YAML::Mark& mark) const {
@@ -246,8 +250,11 @@ class Parser {
         out += subst_.cwd;
       } else if (close != std::string::npos && name == "HOME") {
         out += subst_.home;
+      } else if (close == std::string::npos) {
+        error(v, k, path, fmt::format("{:?}: ${{ without its closing }}", *text));
+        return std::nullopt;
       } else {
-        error(v, k, path, fmt::format("unknown variable ${{{}}} in \"{}\" (known: ${{CWD}}, ${{HOME}})", name, *text));
+        error(v, k, path, fmt::format("unknown variable ${{{}}} in {:?} (known: ${{CWD}}, ${{HOME}})", name, *text));
         return std::nullopt;
       }
       i = close;
@@ -399,6 +406,10 @@ class Parser {
       const std::optional<std::string> type = mount_type(entry, p);
       if (!type) continue;
       if (*type == "sysfs") {
+        if (auto [it, fresh] = targets.emplace("/sys", i); !fresh) {
+          error(entry, entry, p, fmt::format("/sys is already the target of {}[{}]", path, it->second));
+          continue;
+        }
         parse_sysfs(entry, p);
         continue;
       }
@@ -471,13 +482,8 @@ class Parser {
       } else if (key == "optional") {
         if (auto b = bool_of(vv, kk, p)) m.optional = *b;
       } else if (key == "size") {
-        if (auto text = string_of(vv, kk, p)) {
-          try {
-            m.size = units::parse_size(*text);
-          } catch (const Error& e) {
-            error(vv, kk, p, e.message());
-          }
-        }
+        // SECURITY: tmpfs reads size=0 as "no limit"; a page is the least that limits.
+        m.size = size_of(vv, kk, p, 4096);
       } else if (key == "mode") {
         if (auto text = string_of(vv, kk, p)) {
           if (auto mode = parse_mode(*text)) m.mode = *mode;
@@ -868,10 +874,17 @@ class Parser {
 
 }  // namespace
 
-PolicyLayer parse_policy(std::string_view text, const std::string& file, const std::string& dir,
-                         const Substitutions& subst) {
+ParsedLayer parse_policy_collecting(std::string_view text, const std::string& file, const std::string& dir,
+                                    const Substitutions& subst) {
   Parser parser(file, dir, subst);
   return parser.parse(text);
+}
+
+PolicyLayer parse_policy(std::string_view text, const std::string& file, const std::string& dir,
+                         const Substitutions& subst) {
+  ParsedLayer parsed = parse_policy_collecting(text, file, dir, subst);
+  if (!parsed.errors.empty()) throw PolicyError(std::move(parsed.errors));
+  return std::move(parsed.layer);
 }
 
 }  // namespace hutch::policy

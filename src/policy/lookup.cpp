@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -169,18 +170,36 @@ LoadedPolicy load_policy(const std::string& name_or_path, const LoadContext& ctx
   }
   std::vector<PolicyLayer> layers;
   std::vector<std::string> identities;
+  std::vector<Diagnostic> errors;  // of every file along the chain, reported together
   LoadedPolicy loaded;
   for (;;) {
     if (std::find(identities.begin(), identities.end(), source.identity) != identities.end()) {
       std::string cycle;
       for (const std::string& d : loaded.chain) cycle += d + " -> ";
-      fail(layers.back().extends_at, "extends", fmt::format("cycle: {}{}", cycle, source.display));
+      errors.push_back(Diagnostic{layers.back().extends_at, "extends", fmt::format("cycle: {}{}", cycle, source.display)});
+      break;
     }
     identities.push_back(source.identity);
     loaded.chain.push_back(source.display);
-    layers.push_back(parse_policy(source.text, source.display, source.dir, ctx.subst));
+    ParsedLayer parsed = parse_policy_collecting(source.text, source.display, source.dir, ctx.subst);
+    errors.insert(errors.end(), parsed.errors.begin(), parsed.errors.end());
+    layers.push_back(std::move(parsed.layer));
     if (!layers.back().extends) break;
-    source = parent_of(layers.back(), source, ctx.search);
+    try {
+      source = parent_of(layers.back(), source, ctx.search);
+    } catch (const PolicyError& e) {
+      errors.insert(errors.end(), e.diagnostics().begin(), e.diagnostics().end());
+      break;
+    }
+  }
+  if (!errors.empty()) {
+    // File by file along the chain, each in its own line order.
+    const auto rank = [&](const Diagnostic& d) {
+      const auto it = std::find(loaded.chain.begin(), loaded.chain.end(), d.at.file);
+      return std::make_tuple(it - loaded.chain.begin(), d.at.line, d.at.column);
+    };
+    std::stable_sort(errors.begin(), errors.end(), [&](const Diagnostic& a, const Diagnostic& b) { return rank(a) < rank(b); });
+    throw PolicyError(std::move(errors));
   }
   for (auto it = layers.rbegin(); it != layers.rend(); ++it) apply_layer(loaded.policy, *it);
   return loaded;

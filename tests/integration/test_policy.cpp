@@ -249,6 +249,25 @@ TEST_CASE("policy: limits are checked now, and a run that names one fails closed
   CHECK(probe_with({"--policy", cleared.string()}, {"echo", "ran"}).out == "ran\n");
 }
 
+TEST_CASE("policy check: errors of every file along extends, each named by its own file", "[integration][policy]") {
+  const fs::path parent = write_policy("chain-errors", "parent.yaml", "version: 1\nnetwork: wifi\n");
+  const fs::path child = write_policy("chain-errors", "child.yaml", "version: 1\nextends: ./parent.yaml\nhostnme: x\n");
+  auto r = run_hutch({"policy", "check", child.string()});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err == child.string() + ":3:1: hostnme: unknown key (did you mean \"hostname\"?)\n" +
+                     (child.parent_path() / "parent.yaml").string() +
+                     ":2:10: network: expected none, loopback or host, got \"wifi\"\n");
+}
+
+TEST_CASE("policy: of two command-line mounts at one target, the later wins", "[integration][policy]") {
+  auto shown = run_hutch({"policy", "show", "default", "--resolved", "--tmpfs", "/x", "--bind", "/tmp:/x"});
+  CHECK(shown.out.find("  - {type: bind, source: \"/tmp\", target: /x, readonly: false}\n") != std::string::npos);
+  CHECK(shown.out.find("type: tmpfs, target: /x") == std::string::npos);
+  auto bad = run_hutch({"policy", "show", "default", "--resolved", "--workdir", "rel"});
+  CHECK(bad.exit_code == 125);
+  CHECK(bad.err == "hutch: --workdir: \"rel\" is not an absolute path\n");
+}
+
 TEST_CASE("init: false makes the command pid 1 itself", "[integration][policy][process]") {
   CHECK(probe_with({"--no-init"}, {"pids"}).out == "1\n");
   CHECK(probe_with({"--no-init"}, {"exit", "9"}).exit_code == 9);
