@@ -91,6 +91,8 @@ int exec_command(const PreparedExec& exec) {
 void install_seccomp(const Plan& plan, PayloadShared* shared) {
   const seccomp::Program& code = plan.seccomp.program;
   sock_fprog prog{static_cast<unsigned short>(code.size()), const_cast<sock_filter*>(code.data())};
+  // SECURITY: a notifying program without a listener would turn kill into ENOSYS;
+  // without one, the fallback (kill as KILL_PROCESS) is installed instead.
   if (plan.seccomp.notify && shared != nullptr) {
     const long fd = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
     if (fd >= 0) {

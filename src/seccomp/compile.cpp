@@ -149,23 +149,21 @@ Compiled compile(const Resolved& resolved, KillMode mode) {
         "setting the action for other architectures");
   check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2), "asking for the binary tree");
   check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0), "leaving no_new_privs to hutch");
-  bool notify = resolved.default_action.kind == Action::Kind::Kill;
   for (const ResolvedSyscall& s : resolved.syscalls) {
     const int nr = seccomp_syscall_resolve_name(s.name.c_str());
     if (nr < 0) continue;  // not a system call of this architecture (i386's socketcall)
     for (const ResolvedRule& r : s.conditional) {
       add_rule(ctx.get(), libseccomp_action(r.action, mode), nr, r.args, s.name);
-      notify |= r.action.kind == Action::Kind::Kill;
     }
     if (s.otherwise == resolved.default_action) continue;
-    notify |= s.otherwise.kind == Action::Kind::Kill;
     // With argument rules, `otherwise` is a rule that always matches (argument 0 >= 0),
     // which libseccomp tests after the others; verify() makes sure it did.
     const std::vector<Condition> always =
         s.conditional.empty() ? std::vector<Condition>{} : std::vector<Condition>{Condition{0, Op::Ge, 0, 0, "", ""}};
     add_rule(ctx.get(), libseccomp_action(s.otherwise, mode), nr, always, s.name);
   }
-  Compiled out{export_program(ctx.get()), notify && mode == KillMode::Notify};
+  // Other architectures always take the kill action: every Notify program notifies.
+  Compiled out{export_program(ctx.get()), mode == KillMode::Notify};
   for (const ResolvedSyscall& s : resolved.syscalls) {
     const int nr = seccomp_syscall_resolve_name(s.name.c_str());
     if (nr >= 0 && !s.conditional.empty()) verify(out.program, s, nr, mode);

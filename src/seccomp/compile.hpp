@@ -21,7 +21,7 @@ enum class KillMode { Notify, KillProcess };
 
 struct Compiled {
   Program program;
-  bool uses_notify = false;  // some path returns SECCOMP_RET_USER_NOTIF
+  bool uses_notify = false;  // KillMode::Notify: kill paths (other architectures at least) notify
 };
 
 // Throws hutch::Error when libseccomp refuses a rule, or when the program it built

@@ -250,3 +250,20 @@ TEST_CASE("plan: a policy naming limits is refused until they can be enforced", 
   r.policy.limits.cpuset = "0";
   CHECK_THROWS(plan_run(r, facts()));
 }
+
+TEST_CASE("plan: the seccomp program notifies the supervisor, or without init kills by itself", "[unit][plan]") {
+  const auto returns_notify = [](const hutch::seccomp::Program& p) {
+    return std::any_of(p.begin(), p.end(), [](const sock_filter& in) {
+      return in.code == (BPF_RET | BPF_K) && (in.k & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_USER_NOTIF;
+    });
+  };
+  const Plan with_init = plan_run(request(), facts());
+  CHECK(with_init.seccomp.notify);  // other architectures take the kill action, always
+  CHECK(returns_notify(with_init.seccomp.program));
+  CHECK_FALSE(returns_notify(with_init.seccomp.fallback));
+  RunRequest r = request();
+  r.policy.init = false;
+  const Plan without = plan_run(r, facts());
+  CHECK_FALSE(without.seccomp.notify);
+  CHECK_FALSE(returns_notify(without.seccomp.program));
+}

@@ -86,6 +86,8 @@ TEST_CASE("seccomp: other architectures are refused outright", "[unit][seccomp]"
   CHECK(run(p, {0, 0, 0, 0, SCMP_ARCH_X86}) == kNotify);   // int 0x80: i386 read
   CHECK(run(p, {26, 0, 0, 0, SCMP_ARCH_X86}) == kNotify);  // i386 ptrace
   CHECK(run(p, {0x40000000 | 0, 0, 0, 0, SCMP_ARCH_X86_64}) == kNotify);  // x32 read
+  CHECK(run(p, {0x40000000 | SYS_getpid, 0, 0, 0, SCMP_ARCH_X86_64}) == kNotify);
+  CHECK(run(p, {0x40000000 | 521, 0, 0, 0, SCMP_ARCH_X86_64}) == kNotify);  // x32 ptrace
   CHECK(run(without_notify(p), {0, 0, 0, 0, SCMP_ARCH_X86}) == SECCOMP_RET_KILL_PROCESS);
 }
 
