@@ -1,4 +1,5 @@
 // `hutch policy list | check FILE... | show NAME [--resolved] [RUN OPTIONS]`
+#include <seccomp.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -12,6 +13,9 @@
 #include "cli/run.hpp"
 #include "policy/emit.hpp"
 #include "policy/lookup.hpp"
+#include "seccomp/compile.hpp"
+#include "seccomp/groups.hpp"
+#include "seccomp/syscalls.hpp"
 #include "util/error.hpp"
 
 namespace hutch::cli {
@@ -21,11 +25,14 @@ constexpr std::string_view kPolicyUsage =
     "usage: hutch policy list\n"
     "       hutch policy check NAME|FILE...\n"
     "       hutch policy show NAME|FILE [--resolved [RUN OPTIONS...]]\n"
+    "       hutch policy seccomp NAME|FILE [--bpf] | --groups\n"
     "\n"
     "list    every policy along the search path, the first of each name wins\n"
     "check   load each policy with what it extends; print every error; exit 1 if any\n"
     "show    print a policy as written, or --resolved: after extends and the run options\n"
-    "        given after it, what a run would use (docs/policy.md)\n";
+    "        given after it, what a run would use (docs/policy.md)\n"
+    "seccomp the filter a run would install, call by call (--bpf: the compiled program),\n"
+    "        or --groups: every @group and its members (docs/seccomp.md)\n";
 
 // Exit status of `policy check` when a policy is invalid (0 when all are valid).
 constexpr int kExitInvalidPolicy = 1;
@@ -88,6 +95,55 @@ int show_command(std::span<char* const> args) {
   return 0;
 }
 
+std::string format_condition(const seccomp::Condition& c) {
+  const auto text = [](const std::string& written, std::uint64_t v) {
+    return written.empty() ? fmt::format("{:#x}", v) : written;
+  };
+  if (c.op == seccomp::Op::Masked) {
+    return fmt::format("arg{} & {} == {}", c.arg, text(c.mask_text, c.mask), text(c.value_text, c.value));
+  }
+  return fmt::format("arg{} {} {}", c.arg, seccomp::format_op(c.op), text(c.value_text, c.value));
+}
+
+int groups_command() {
+  for (const seccomp::Group& g : seccomp::groups()) {
+    std::cout << fmt::format("{}: {}\n  {}\n", g.name, g.description, fmt::join(seccomp::expand_group(g.name), " "));
+  }
+  std::cout << "@known: every system call this hutch's libseccomp knows (" << seccomp::known_syscalls().size()
+            << " names)\n";
+  return 0;
+}
+
+int seccomp_command(std::span<char* const> args) {
+  if (args.size() == 1 && std::string_view(args[0]) == "--groups") return groups_command();
+  if (args.empty() || args.size() > 2 || (args.size() == 2 && std::string_view(args[1]) != "--bpf")) {
+    throw UsageError{"expected a policy, then --bpf or nothing", "policy"};
+  }
+  const policy::LoadedPolicy loaded = policy::load_policy(args[0], policy::default_load_context());
+  const policy::Policy& p = loaded.policy;
+  const seccomp::Resolved resolved = seccomp::resolve(p.seccomp, {p.nested_user_namespaces});
+  const seccomp::KillMode mode = p.init ? seccomp::KillMode::Notify : seccomp::KillMode::KillProcess;
+  const seccomp::Compiled compiled = seccomp::compile(resolved, mode);
+  if (args.size() == 2) {
+    std::cout << fmt::format("# {} instructions, {}\n", compiled.program.size(), fmt::join(loaded.chain, " <- "))
+              << seccomp::disassemble(compiled.program);
+    return 0;
+  }
+  std::cout << fmt::format("# seccomp filter of {}\n", fmt::join(loaded.chain, " <- "));
+  std::cout << fmt::format("x86_64, every call not listed: {}\n", seccomp::format_action(resolved.default_action));
+  std::cout << "i386 (int 0x80) and x32, every call: kill\n";
+  for (const seccomp::ResolvedSyscall& s : resolved.syscalls) {
+    if (seccomp_syscall_resolve_name(s.name.c_str()) < 0) continue;  // not an x86_64 call
+    std::cout << fmt::format("{:<24} {:<22} {}\n", s.name, seccomp::format_action(s.otherwise), s.why);
+    for (const seccomp::ResolvedRule& r : s.conditional) {
+      std::string when;
+      for (const seccomp::Condition& c : r.args) when += (when.empty() ? "" : " and ") + format_condition(c);
+      std::cout << fmt::format("  when {}: {}  ({})\n", when, seccomp::format_action(r.action), r.why);
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 int policy_command(std::span<char* const> args) {
@@ -104,7 +160,8 @@ int policy_command(std::span<char* const> args) {
   }
   if (sub == "check") return check_command(args.subspan(1));
   if (sub == "show") return show_command(args.subspan(1));
-  throw UsageError{fmt::format("unknown policy command \"{}\" (list, check or show)", sub), "policy"};
+  if (sub == "seccomp") return seccomp_command(args.subspan(1));
+  throw UsageError{fmt::format("unknown policy command \"{}\" (list, check, show or seccomp)", sub), "policy"};
 }
 
 }  // namespace hutch::cli

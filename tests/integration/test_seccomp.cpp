@@ -168,3 +168,22 @@ TEST_CASE("seccomp: a rule set libseccomp would compile wrongly is refused befor
     CHECK(probe({"raw", n(SYS_ioctl), "0", "0x5412", "0"}, {"--policy", file}).out == "EPERM\n");
   }
 }
+
+TEST_CASE("policy seccomp: the filter call by call, and the compiled program", "[integration][seccomp][policy]") {
+  auto r = hutch::testing::run_hutch({"policy", "seccomp", "default"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.rfind("# seccomp filter of builtin:default.yaml\n"
+                    "x86_64, every call not listed: errno(ENOSYS)\n"
+                    "i386 (int 0x80) and x32, every call: kill\n", 0) == 0);
+  CHECK(r.out.find("\nmount                    errno(EPERM)           baseline\n") != std::string::npos);
+  CHECK(r.out.find("\nioctl                    allow                  @known\n"
+                   "  when arg1 & 0xffffffff == TIOCSTI: errno(EPERM)  (baseline)\n") != std::string::npos);
+  CHECK(r.out.find("\nclone3 ") == std::string::npos);  // ENOSYS, the default's answer: not listed
+  auto bpf = hutch::testing::run_hutch({"policy", "seccomp", "default", "--bpf"});
+  CHECK(bpf.exit_code == 0);
+  CHECK(bpf.out.find("0000: ld [4]\n0001: jeq #0xc000003e") != std::string::npos);
+  CHECK(bpf.out.find("ret USER_NOTIF") != std::string::npos);
+  auto groups = hutch::testing::run_hutch({"policy", "seccomp", "--groups"});
+  CHECK(groups.out.find("@keyring: the kernel's key retention service\n  add_key keyctl request_key\n") !=
+        std::string::npos);
+}

@@ -2,6 +2,9 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <fmt/format.h>
 
 #include "seccomp/groups.hpp"
 #include "seccomp/syscalls.hpp"
@@ -67,4 +70,19 @@ TEST_CASE("seccomp values: numbers, constants and their | combinations", "[unit]
                     Equals("\"12ab\" is not a number (expected 42, 0x2a, 052 or a constant like AF_INET)"));
   CHECK_THROWS_WITH(parse_value("AF_INET|"), Equals("\"AF_INET|\" has an empty part between '|'"));
   CHECK_THROWS(parse_value("08"));
+}
+
+TEST_CASE("seccomp groups: docs/seccomp.md lists every group with its members as the code has them",
+          "[unit][seccomp]") {
+  std::ifstream in(std::string(HUTCH_SOURCE_DIR) + "/docs/seccomp.md");
+  REQUIRE(in);
+  std::stringstream docs;
+  docs << in.rdbuf();
+  for (const Group& g : groups()) {
+    const std::vector<std::string> members = expand_group(g.name);
+    std::string line = fmt::format("- `{}`: {}.  \n  ", g.name, g.description);
+    for (std::size_t i = 0; i < members.size(); ++i) line += (i ? " " : "") + members[i];
+    INFO(g.name);
+    CHECK(docs.str().find(line + "\n") != std::string::npos);
+  }
 }
