@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
@@ -15,6 +16,7 @@
 #include <fmt/ranges.h>
 
 #include "cli/cli.hpp"
+#include "cli/result.hpp"
 #include "cli/run.hpp"
 #include "cli/specs.hpp"
 #include "mount/spec.hpp"
@@ -57,6 +59,7 @@ po::options_description run_options() {
       ("no-init", po::bool_switch(), "the command is pid 1 itself (no reaping, no signal relay inside)")
       ("interactive,i", po::bool_switch(), "forward stdin (else the command reads /dev/null)")
       ("tty,t", po::bool_switch(), "allocate a pseudo-terminal inside the sandbox")
+      ("result", po::value<std::string>()->value_name("FILE"), "write the run's result to FILE as JSON (docs/result.md)")
       ("verbose,v", po::bool_switch(), "more diagnostics on stderr (-vv: a trace of every step)")
       ("help,h", po::bool_switch(), "show this help")
       ("command", po::value<std::vector<std::string>>(), "");
@@ -221,12 +224,19 @@ RunArgs parse_run_args(const std::vector<std::string>& tokens, const std::string
     throw UsageError{fmt::format("unexpected argument \"{}\"", out.argv.front()), "policy"};
   }
   if (auto* v = get<std::string>(vm, "policy")) out.policy = *v;
+  if (auto* v = get<std::string>(vm, "result")) out.result = v->empty() || v->front() == '/' ? *v : cwd + "/" + *v;
+  if (!require_command && out.result) throw UsageError{"--result belongs to hutch run", "policy"};
   if (!require_command && out.policy) {
     throw UsageError{"--policy does not go after --resolved: the policy to show is named before it", "policy"};
   }
   out.tty = vm["tty"].as<bool>();
   out.interactive = vm["interactive"].as<bool>();
-  out.overrides = parse_overrides(vm, parsed, cwd);
+  try {
+    out.overrides = parse_overrides(vm, parsed, cwd);
+  } catch (const Error&) {
+    if (!out.result) throw;
+    out.bad_value = std::current_exception();
+  }
   return out;
 }
 
@@ -252,14 +262,10 @@ policy::Policy resolve_run_policy(const RunArgs& run) {
   return std::move(loaded.policy);
 }
 
-int run_command(std::span<char* const> args) {
-  const std::string cwd = current_directory();
-  RunArgs run = parse_run_args(std::vector<std::string>(args.begin(), args.end()), cwd);
-  if (run.help) {
-    print_run_help();
-    return 0;
-  }
-  set_verbosity(run.verbosity);
+namespace {
+
+// Policy, host facts, plan, sandbox: everything between the command line and the outcome.
+runtime::Outcome launch_run(const RunArgs& run) {
   runtime::RunRequest request{resolve_run_policy(run), run.argv, run.tty, run.interactive};
   policy::Policy& pol = request.policy;
   const bool default_root = !pol.rootfs;
@@ -277,9 +283,40 @@ int run_command(std::span<char* const> args) {
   }();
   const runtime::Plan plan = runtime::plan_run(request, host);
   for (const auto& step : plan.mounts) log::debug("plan: {}", mount::describe_step(step));
-  const runtime::Outcome outcome = runtime::launch(plan);
+  return runtime::launch(plan);
+}
+
+}  // namespace
+
+int run_command(std::span<char* const> args) {
+  const std::string cwd = current_directory();
+  RunArgs run = parse_run_args(std::vector<std::string>(args.begin(), args.end()), cwd);
+  if (run.help) {
+    print_run_help();
+    return 0;
+  }
+  set_verbosity(run.verbosity);
+  const auto started = std::chrono::steady_clock::now();
+  const auto wall = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  };
+  runtime::Outcome outcome;
+  try {
+    if (run.bad_value) std::rethrow_exception(run.bad_value);
+    outcome = launch_run(run);
+  } catch (const Error& e) {
+    // Nothing ran: the result still says so, with the same message as stderr.
+    if (run.result) {
+      runtime::Outcome failed;
+      failed.message = e.message();
+      write_result(*run.result, result_json(failed, wall()));
+    }
+    throw;
+  }
   if (!outcome.message.empty()) log::error("{}", outcome.message);
+  if (run.result) write_result(*run.result, result_json(outcome, wall()));
   return runtime::exit_status(outcome);
 }
+
 
 }  // namespace hutch::cli

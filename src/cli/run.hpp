@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <exception>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,6 +41,9 @@ struct RunArgs {
   bool tty = false;
   bool interactive = false;
   int verbosity = 0;  // -v: 1, -vv or -v -v: 2
+  std::optional<std::string> result;  // --result FILE: the JSON result (docs/result.md)
+  // A bad option value, kept until the result file can say so (only with --result).
+  std::exception_ptr bad_value;
   bool help = false;
 };
 

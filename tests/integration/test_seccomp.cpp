@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -186,4 +187,32 @@ TEST_CASE("policy seccomp: the filter call by call, and the compiled program", "
   auto groups = hutch::testing::run_hutch({"policy", "seccomp", "--groups"});
   CHECK(groups.out.find("@keyring: the kernel's key retention service\n  add_key keyctl request_key\n") !=
         std::string::npos);
+}
+
+TEST_CASE("result: a violation is named in the JSON result, and so is every other end", "[integration][seccomp]") {
+  const std::string file = policy_file("result-kill.yaml",
+                                       "version: 1\nseccomp:\n  rules:\n    - {syscall: ptrace, action: kill}\n");
+  const std::string out = (paths().work / "result.json").string();
+  const auto read = [&] {
+    std::ifstream in(out);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  auto r = probe({"ptrace", "1"}, {"--policy", file, "--result", out});
+  CHECK(r.exit_code == kSigsysStatus);
+  const std::string json = read();
+  CHECK(json.rfind("{\"status\":\"seccomp-violation\",\"exit_code\":null,\"signal\":\"SIGSYS\",\"wall_time_ms\":", 0) == 0);
+  // The six raw registers: those past the call's own arguments hold whatever was there.
+  CHECK(json.find(",\"violation\":{\"syscall\":\"ptrace\",\"arch\":\"x86_64\",\"number\":101,\"args\":[16,1,") !=
+        std::string::npos);
+  CHECK(json.find("],\"call\":\"ptrace(PTRACE_ATTACH, 1)\"},\"message\":\"seccomp: blocked ptrace(PTRACE_ATTACH, 1)\"}\n") !=
+        std::string::npos);
+  probe({"exit", "3"}, {"--result", out});
+  CHECK(read().find("{\"status\":\"runtime-error\",\"exit_code\":3,\"signal\":null,") == 0);
+  probe({"kill-self", "9"}, {"--result", out});
+  CHECK(read().find("{\"status\":\"signaled\",\"exit_code\":null,\"signal\":\"SIGKILL\",") == 0);
+  probe({"echo"}, {"--result", out, "--hostname", "no spaces"});
+  CHECK(read().find("{\"status\":\"setup-error\",\"exit_code\":null,\"signal\":null,") == 0);
+  CHECK(read().find("\"message\":\"--hostname: \\\"no spaces\\\" is not a valid hostname") != std::string::npos);
 }

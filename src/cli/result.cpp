@@ -1,0 +1,68 @@
+#include "cli/result.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "util/error.hpp"
+#include "util/fd.hpp"
+
+namespace hutch::cli {
+
+std::string result_status(const runtime::Outcome& outcome) {
+  using S = runtime::Outcome::Status;
+  switch (outcome.status) {
+    case S::Exited: return outcome.exit_code == 0 ? "ok" : "runtime-error";
+    case S::Signaled: return "signaled";
+    case S::SeccompViolation: return "seccomp-violation";
+    case S::SetupError: return "setup-error";
+  }
+  return "setup-error";
+}
+
+std::string result_json(const runtime::Outcome& outcome, std::chrono::milliseconds wall_time) {
+  nlohmann::ordered_json j;
+  j["status"] = result_status(outcome);
+  // The command's own exit code, when it exited; hutch's exit status is another matter.
+  j["exit_code"] = outcome.status == runtime::Outcome::Status::Exited ? nlohmann::json(outcome.exit_code)
+                                                                       : nlohmann::json(nullptr);
+  j["signal"] = outcome.signal != 0 ? nlohmann::json(::sigabbrev_np(outcome.signal) != nullptr
+                                                         ? std::string("SIG") + ::sigabbrev_np(outcome.signal)
+                                                         : std::to_string(outcome.signal))
+                                    : nlohmann::json(nullptr);
+  j["wall_time_ms"] = wall_time.count();
+  if (outcome.violation) {
+    const seccomp::Violation& v = *outcome.violation;
+    nlohmann::ordered_json viol;
+    viol["syscall"] = v.syscall_name();
+    viol["arch"] = v.arch_name();
+    viol["number"] = v.nr;
+    viol["args"] = nlohmann::json::array();
+    for (std::uint64_t a : v.args) viol["args"].push_back(a);
+    viol["call"] = seccomp::describe(v);
+    j["violation"] = viol;
+  } else {
+    j["violation"] = nullptr;
+  }
+  j["message"] = outcome.message;
+  // Invalid UTF-8 (a path in a message) is replaced rather than refused.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void write_result(const std::string& path, const std::string& json) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd) throw_sys("open result file", path);
+  const std::string text = json + "\n";
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_sys("write result file", path);
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+}  // namespace hutch::cli
