@@ -134,26 +134,38 @@ void build_busybox_rootfs(const fs::path& root, const fs::path& probe) {
   std::ofstream(root / "etc/hostname") << "fixture\n";
 }
 
-fs::path debian_rootfs() {
+namespace {
+
+// A Debian bookworm minbase (plus `include`, comma-separated packages) built once per
+// test user and cached in ~/.cache/hutch-tests/NAME.
+fs::path cached_debian_rootfs(const std::string& name, const std::string& include) {
   const char* home = std::getenv("HOME");
   if (home == nullptr) skip("no HOME to cache the Debian root filesystem in");
   const fs::path cache = fs::path(home) / ".cache/hutch-tests";
   fs::create_directories(cache);
-  const fs::path root = cache / "debian-bookworm";
+  const fs::path root = cache / name;
   const int lock = ::open((cache / "lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
   must(lock >= 0, "open cache lock");
   must(::flock(lock, LOCK_EX) == 0, "flock cache lock");
   if (!fs::exists(root / "etc/debian_version")) {
-    const std::string cmd = paths().make_rootfs.string() + " " + root.string() +
-                            " > " + (cache / "make-rootfs.log").string() + " 2>&1";
+    const std::string cmd = (include.empty() ? "" : "INCLUDE=" + include + " ") + paths().make_rootfs.string() +
+                            " " + root.string() + " > " + (cache / (name + ".log")).string() + " 2>&1";
     if (run_command(cmd) != 0) {
       ::close(lock);
       skip("scripts/make-rootfs could not build a Debian root filesystem here (no mmdebstrap, no "
-           "subordinate ids or no Debian mirror); see " + (cache / "make-rootfs.log").string());
+           "subordinate ids or no Debian mirror); see " + (cache / (name + ".log")).string());
     }
   }
   ::close(lock);
   return root;
+}
+
+}  // namespace
+
+fs::path debian_rootfs() { return cached_debian_rootfs("debian-bookworm", ""); }
+
+fs::path languages_rootfs() {
+  return cached_debian_rootfs("debian-languages", "python3-minimal,openjdk-17-jdk-headless");
 }
 
 }  // namespace hutch::testing

@@ -32,5 +32,7 @@ void build_busybox_rootfs(const std::filesystem::path& root, const std::filesyst
 // in unshare mode) and cached under the user's cache directory, or skips the test with
 // the reason when that is impossible here.
 std::filesystem::path debian_rootfs();
+// The same with Python 3 and a JDK (java runs single-file sources), for the judge tests.
+std::filesystem::path languages_rootfs();
 
 }  // namespace hutch::testing

@@ -188,9 +188,10 @@ TEST_CASE("policy show --resolved: what would run, which itself checks clean", "
         "limits: {}\n"
         "seccomp:\n"
         "  default: errno(ENOSYS)\n"
-        "  baseline: errno(EPERM)\n"
-        "  allow: [\"@known\"]\n"
-        "  rules: []\n");
+        "  baseline: kill\n"
+        "  allow: [\"@system-service\"]\n"
+        "  rules:\n"
+        "    - {syscall: \"@debug\", action: kill}\n");
   const fs::path resolved = write_policy("resolved", "resolved.yaml", shown.out);
   auto check = run_hutch({"policy", "check", resolved.string()});
   CHECK(check.err == "");
