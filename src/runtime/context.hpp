@@ -20,11 +20,19 @@ struct PayloadShared {
   int listener_errno = 0;   // why there is none, when the kernel refused one
 };
 
+// The filter the payload installs, as the supervisor sent it (SeccompProgram).
+struct SeccompInstall {
+  seccomp::Program program;
+  seccomp::Program fallback;  // kill as KILL_PROCESS, for when no listener can be had
+  bool notify = false;        // `program` returns USER_NOTIF: install it with a listener
+};
+
 struct ChildContext {
   const Plan& plan;
   SyncChannel sync;      // child end
   UniqueFd error_write;  // write end of the O_CLOEXEC error pipe (sync #2)
   PayloadShared* shared = nullptr;
+  SeccompInstall seccomp;
 };
 
 // runs in: child (pid 1 of the new pid namespace); never returns

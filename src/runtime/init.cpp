@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,9 +19,12 @@
 #include <array>
 #include <new>
 
+#include <fmt/format.h>
+
 #include "caps/caps.hpp"
 #include "runtime/context.hpp"
 #include "runtime/pty.hpp"
+#include "seccomp/compile.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 #include "util/signals.hpp"
@@ -143,6 +147,26 @@ void relay_to_payload(pid_t payload, int s) {
   }
 }
 
+// runs in: init, before sync #1
+SeccompInstall receive_seccomp(SyncChannel& sync) {
+  SyncMessage msg = sync.expect(SyncMsg::SeccompProgram);
+  if (!msg.fd) throw Error("sync channel: SeccompProgram without an fd", EPROTO);
+  struct stat st{};
+  if (::fstat(msg.fd.get(), &st) != 0) throw_sys("fstat", "seccomp program memfd");
+  const auto size = static_cast<std::size_t>(st.st_size);
+  if (size == 0 || size % sizeof(sock_filter) != 0 || size / sizeof(sock_filter) > BPF_MAXINSNS) {
+    throw Error(fmt::format("sync channel: a seccomp program of {} bytes", size), EPROTO);
+  }
+  SeccompInstall out;
+  out.program.resize(size / sizeof(sock_filter));
+  if (::pread(msg.fd.get(), out.program.data(), size, 0) != static_cast<ssize_t>(size)) {
+    throw_sys("read", "seccomp program memfd");
+  }
+  out.notify = msg.value == 1;
+  out.fallback = seccomp::without_notify(out.program);
+  return out;
+}
+
 struct PayloadStart {
   ChildContext* ctx;
   const PreparedExec* exec;
@@ -235,6 +259,7 @@ void run_init(ChildContext& ctx) {
   // the payload inherits these empty sets and no_new_privs, and checks them itself.
   caps::drop_all();
   caps::set_no_new_privs();
+  ctx.seccomp = receive_seccomp(ctx.sync);
   ctx.sync.expect(SyncMsg::SupervisorReady);  // sync #1: outside setup done, the payload may start
   if (pty.master) ctx.sync.send(SyncMsg::PtyMaster, 0, pty.master.get());
   if (!ctx.plan.init) {

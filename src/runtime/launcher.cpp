@@ -3,6 +3,7 @@
 #include "runtime/launcher.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -19,6 +20,14 @@ UniqueFd duplicate_log_fd() {
   // Child and payload log to a private copy of stderr that closes on execve: fds 0-2
   // belong to the payload (STYLE.md section 6).
   return UniqueFd(::fcntl(log::fd(), F_DUPFD_CLOEXEC, 3));
+}
+
+// The compiled filter, in a memfd for the child (sync messages are small and fixed).
+UniqueFd program_memfd(const seccomp::Program& program) {
+  UniqueFd fd(::memfd_create("hutch-seccomp-program", MFD_CLOEXEC));
+  if (!fd) throw_sys("memfd_create", "for the seccomp program");
+  sys::write_all(fd.get(), program.data(), program.size() * sizeof(sock_filter), "seccomp program memfd");
+  return fd;
 }
 
 }  // namespace
@@ -56,9 +65,14 @@ Outcome launch(const Plan& plan) {
   child_sync.close();
   errors.write.reset();
   // Work outside the sandbox that must be done before the payload runs goes here; the
-  // child assembles its root meanwhile and waits for this message only before forking
-  // the payload.
-  // A child that already failed is gone; its report waits in the error pipe.
+  // child assembles its root meanwhile and waits for these messages only before
+  // forking the payload. A child that already failed is gone; its report waits in the
+  // error pipe.
+  log::debug("seccomp: compiling");
+  const seccomp::Compiled filter = compile_seccomp(plan);
+  log::debug("seccomp: {} instructions{}", filter.program.size(), filter.uses_notify ? ", kill by listener" : "");
+  const UniqueFd program = program_memfd(filter.program);
+  sync.send_if_connected(SyncMsg::SeccompProgram, filter.uses_notify ? 1 : 0, program.get());
   sync.send_if_connected(SyncMsg::SupervisorReady);  // sync #1: nothing outside is left to do
   return supervise(sandbox, sync, std::move(errors.read), signals, plan.interactive, plan.init);
 }

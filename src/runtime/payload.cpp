@@ -88,12 +88,12 @@ int exec_command(const PreparedExec& exec) {
 // With a listener, the fd lands in the fd table init shares until execve (CLONE_FILES;
 // execve(2) gives the payload a copy of its own and closes the O_CLOEXEC listener there),
 // so no call the filter might refuse is needed to hand it over (docs/seccomp.md).
-void install_seccomp(const Plan& plan, PayloadShared* shared) {
-  const seccomp::Program& code = plan.seccomp.program;
+void install_seccomp(const SeccompInstall& filter, PayloadShared* shared) {
+  const seccomp::Program& code = filter.program;
   sock_fprog prog{static_cast<unsigned short>(code.size()), const_cast<sock_filter*>(code.data())};
   // SECURITY: a notifying program without a listener would turn kill into ENOSYS;
   // without one, the fallback (kill as KILL_PROCESS) is installed instead.
-  if (plan.seccomp.notify && shared != nullptr) {
+  if (filter.notify && shared != nullptr) {
     const long fd = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
     if (fd >= 0) {
       shared->listener_fd = static_cast<int>(fd);
@@ -103,11 +103,11 @@ void install_seccomp(const Plan& plan, PayloadShared* shared) {
     // uses one); only one may exist. Kill actions then kill the process instead.
     if (errno != EBUSY) throw_sys("install", "seccomp filter with a listener");
     shared->listener_errno = errno;
-    prog = sock_fprog{static_cast<unsigned short>(plan.seccomp.fallback.size()),
-                      const_cast<sock_filter*>(plan.seccomp.fallback.data())};
-  } else if (plan.seccomp.notify) {
-    prog = sock_fprog{static_cast<unsigned short>(plan.seccomp.fallback.size()),
-                      const_cast<sock_filter*>(plan.seccomp.fallback.data())};
+    prog = sock_fprog{static_cast<unsigned short>(filter.fallback.size()),
+                      const_cast<sock_filter*>(filter.fallback.data())};
+  } else if (filter.notify) {
+    prog = sock_fprog{static_cast<unsigned short>(filter.fallback.size()),
+                      const_cast<sock_filter*>(filter.fallback.data())};
   }
   if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) throw_sys("install", "seccomp filter");
 }
@@ -124,7 +124,7 @@ void payload_main(ChildContext& ctx, const PreparedExec& exec, int pty_slave) no
     // Every fd but 0-2 closes on execve; the error pipe stays open until then (sync #2).
     if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) throw_sys("close_range", "3..");
     caps::verify_unprivileged();
-    install_seccomp(plan, ctx.shared);
+    install_seccomp(ctx.seccomp, ctx.shared);
     kind = FailureKind::Exec;
     fail_exec(plan, exec, exec_command(exec));
   } catch (...) {

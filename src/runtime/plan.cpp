@@ -297,22 +297,6 @@ std::uint64_t plan_clone_flags(Network network) {
   return flags;
 }
 
-// SECURITY: without an init there is no process to hand a listener to the supervisor
-// before execve, so `kill` is then the kernel's KILL_PROCESS (docs/seccomp.md).
-void plan_seccomp(Plan& plan, const policy::Policy& pol) {
-  try {
-    const seccomp::Resolved resolved = seccomp::resolve(pol.seccomp, {pol.nested_user_namespaces});
-    const seccomp::KillMode mode = pol.init ? seccomp::KillMode::Notify : seccomp::KillMode::KillProcess;
-    seccomp::Compiled compiled = seccomp::compile(resolved, mode);
-    plan.seccomp.fallback = seccomp::without_notify(compiled.program);
-    plan.seccomp.program = std::move(compiled.program);
-    plan.seccomp.notify = compiled.uses_notify;
-  } catch (Error& e) {
-    e.prepend("policy");
-    throw;
-  }
-}
-
 }  // namespace
 
 Plan plan_run(const RunRequest& req, const HostFacts& host) {
@@ -336,7 +320,11 @@ Plan plan_run(const RunRequest& req, const HostFacts& host) {
   plan.network = pol.network;
   plan.allow_nested_userns = pol.nested_user_namespaces;
   plan.init = pol.init;
-  plan_seccomp(plan, pol);
+  // SECURITY: without an init there is no process to hand a listener to the supervisor
+  // before execve, so `kill` is then the kernel's KILL_PROCESS (docs/seccomp.md).
+  plan.seccomp.filter = pol.seccomp;
+  plan.seccomp.options = {pol.nested_user_namespaces};
+  plan.seccomp.mode = pol.init ? seccomp::KillMode::Notify : seccomp::KillMode::KillProcess;
   check_hostname(pol.hostname);
   plan.hostname = pol.hostname;
   plan.argv = req.argv;
@@ -354,6 +342,15 @@ Plan plan_run(const RunRequest& req, const HostFacts& host) {
   plan.interactive = req.interactive;
   if (req.tty) plan.tty_size = host.terminal_size;
   return plan;
+}
+
+seccomp::Compiled compile_seccomp(const Plan& plan) {
+  try {
+    return seccomp::compile(seccomp::resolve(plan.seccomp.filter, plan.seccomp.options), plan.seccomp.mode);
+  } catch (Error& e) {
+    e.prepend("policy");
+    throw;
+  }
 }
 
 }  // namespace hutch::runtime

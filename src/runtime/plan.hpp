@@ -17,7 +17,7 @@
 #include "mount/spec.hpp"
 #include "ns/userns.hpp"
 #include "policy/schema.hpp"
-#include "seccomp/bpf.hpp"
+#include "seccomp/compile.hpp"
 
 namespace hutch::runtime {
 
@@ -42,13 +42,12 @@ struct Plan {
   std::string hostname;
   bool allow_nested_userns = false;
   bool init = true;  // false: the command itself is pid 1 (no reaping, no relaying inside)
-  // The seccomp filter the payload installs last before execve. With `notify`, its kill
-  // action is a notification to the supervisor; `fallback` (kill actions as
-  // KILL_PROCESS) is for when the kernel refuses a listener.
+  // What the seccomp filter is made of. The supervisor compiles it (compile_seccomp)
+  // while the child assembles the root, and hands it over before sync #1.
   struct {
-    seccomp::Program program;
-    seccomp::Program fallback;
-    bool notify = false;
+    seccomp::Filter filter;
+    seccomp::ResolveOptions options;
+    seccomp::KillMode mode = seccomp::KillMode::Notify;
   } seccomp;
   std::vector<std::string> argv;
   std::vector<std::string> env;   // "KEY=value", sorted by key
@@ -90,5 +89,10 @@ struct RunRequest {
 
 // Throws Error for anything invalid (relative or duplicate targets, empty command, ...).
 Plan plan_run(const RunRequest& request, const HostFacts& host);
+
+// The program the payload installs, from plan.seccomp; resolving and compiling take
+// a few milliseconds, so launch() does it after clone3, in parallel with the child.
+// Throws hutch::Error ("policy: seccomp: ...") when libseccomp cannot build it as meant.
+seccomp::Compiled compile_seccomp(const Plan& plan);
 
 }  // namespace hutch::runtime

@@ -144,7 +144,8 @@ class Supervisor {
         listener_ = std::move(msg->fd);
         break;
       case SyncMsg::SupervisorReady:
-        throw Error("sync channel: unexpected SupervisorReady from the sandbox", EPROTO);
+      case SyncMsg::SeccompProgram:
+        throw Error(fmt::format("sync channel: unexpected {} from the sandbox", to_string(msg->type)), EPROTO);
     }
   }
 

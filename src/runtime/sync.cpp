@@ -36,6 +36,7 @@ std::string_view to_string(SyncMsg msg) {
     case SyncMsg::PtyMaster: return "PtyMaster";
     case SyncMsg::PayloadStatus: return "PayloadStatus";
     case SyncMsg::SeccompListener: return "SeccompListener";
+    case SyncMsg::SeccompProgram: return "SeccompProgram";
   }
   return "unknown";
 }
@@ -46,9 +47,9 @@ std::pair<SyncChannel, SyncChannel> SyncChannel::create_pair() {
   return {SyncChannel(UniqueFd(fds[0])), SyncChannel(UniqueFd(fds[1]))};
 }
 
-bool SyncChannel::send_if_connected(SyncMsg type, std::int32_t value) {
+bool SyncChannel::send_if_connected(SyncMsg type, std::int32_t value, int fd_to_pass) {
   try {
-    send(type, value);
+    send(type, value, fd_to_pass);
     return true;
   } catch (const Error& e) {
     if (e.sys_errno() == EPIPE || e.sys_errno() == ECONNRESET) return false;

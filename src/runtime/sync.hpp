@@ -23,6 +23,7 @@ enum class SyncMsg : std::uint32_t {
   PtyMaster = 2,        // child -> supervisor: the pty master (SCM_RIGHTS); value unused
   PayloadStatus = 3,    // child -> supervisor: the payload's wait status, just before init exits
   SeccompListener = 4,  // child -> supervisor: the seccomp filter's notification fd (SCM_RIGHTS)
+  SeccompProgram = 5,   // supervisor -> child, before sync #1: a memfd with the BPF program; value 1: notifying
 };
 
 std::string_view to_string(SyncMsg msg);
@@ -30,7 +31,7 @@ std::string_view to_string(SyncMsg msg);
 struct SyncMessage {
   SyncMsg type = SyncMsg::SupervisorReady;
   std::int32_t value = 0;
-  UniqueFd fd;  // only for PtyMaster and SeccompListener
+  UniqueFd fd;  // only for PtyMaster, SeccompListener and SeccompProgram
 };
 
 class SyncChannel {
@@ -41,7 +42,7 @@ class SyncChannel {
 
   void send(SyncMsg type, std::int32_t value = 0, int fd_to_pass = -1);
   // Like send(), but a peer that is already gone is not an error: returns false.
-  bool send_if_connected(SyncMsg type, std::int32_t value = 0);
+  bool send_if_connected(SyncMsg type, std::int32_t value = 0, int fd_to_pass = -1);
   // Blocks for the next message; std::nullopt at EOF (the peer is gone).
   std::optional<SyncMessage> receive();
   // Blocks for a message of this type; anything else, or EOF, throws.

@@ -51,8 +51,14 @@ void add_rule(void* ctx, std::uint32_t action, int nr, const std::vector<Conditi
     cmps.push_back(c.op == Op::Masked ? scmp_arg_cmp{c.arg, SCMP_CMP_MASKED_EQ, c.mask, c.value}
                                       : scmp_arg_cmp{c.arg, to_libseccomp(c.op), c.value, 0});
   }
-  check(seccomp_rule_add_array(ctx, action, nr, static_cast<unsigned>(cmps.size()), cmps.data()),
-        fmt::format("adding the rule for {}", name));
+  const int rc = seccomp_rule_add_array(ctx, action, nr, static_cast<unsigned>(cmps.size()), cmps.data());
+  if (rc == -EEXIST) {
+    throw Error(fmt::format("seccomp: libseccomp cannot combine the rules for {} (conditions that overlap with "
+                            "different actions); simplify them",
+                            name),
+                EEXIST);
+  }
+  check(rc, fmt::format("adding the rule for {}", name));
 }
 
 Program export_program(void* ctx) {
@@ -94,9 +100,6 @@ std::optional<Action> intended(const ResolvedSyscall& s, const std::uint64_t (&a
   return found.value_or(s.otherwise);
 }
 
-// SECURITY: libseccomp builds one decision tree per call, and the order in which it
-// tests arguments is its own; a rule set it cannot order as meant must not run. Each
-// compared argument is tried at, around and above its values (the upper half set too).
 void verify(const Program& program, const ResolvedSyscall& s, int nr, KillMode mode) {
   std::set<std::uint64_t> edges[6];
   for (const ResolvedRule& r : s.conditional) {
@@ -164,11 +167,15 @@ Compiled compile(const Resolved& resolved, KillMode mode) {
   }
   // Other architectures always take the kill action: every Notify program notifies.
   Compiled out{export_program(ctx.get()), mode == KillMode::Notify};
+  check_program(out.program, resolved, mode);
+  return out;
+}
+
+void check_program(const Program& program, const Resolved& resolved, KillMode mode) {
   for (const ResolvedSyscall& s : resolved.syscalls) {
     const int nr = seccomp_syscall_resolve_name(s.name.c_str());
-    if (nr >= 0 && !s.conditional.empty()) verify(out.program, s, nr, mode);
+    if (nr >= 0 && !s.conditional.empty()) verify(program, s, nr, mode);
   }
-  return out;
 }
 
 Program without_notify(const Program& program) {

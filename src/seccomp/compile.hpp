@@ -29,6 +29,13 @@ struct Compiled {
 // edge values, seccomp/bpf.hpp).
 Compiled compile(const Resolved& resolved, KillMode mode);
 
+// SECURITY: libseccomp builds one decision tree per call and tests arguments in an
+// order of its own; a rule set it cannot order as meant must not run. For every call
+// with argument rules, each compared argument is tried at, around and above its values
+// (the upper half set too) and the program's answer compared with the rules'. Throws
+// hutch::Error naming the call and the argument. compile() calls it.
+void check_program(const Program& program, const Resolved& resolved, KillMode mode);
+
 // The same program with every USER_NOTIF return turned into KILL_PROCESS.
 Program without_notify(const Program& program);
 

@@ -257,13 +257,26 @@ TEST_CASE("plan: the seccomp program notifies the supervisor, or without init ki
       return in.code == (BPF_RET | BPF_K) && (in.k & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_USER_NOTIF;
     });
   };
-  const Plan with_init = plan_run(request(), facts());
-  CHECK(with_init.seccomp.notify);  // other architectures take the kill action, always
-  CHECK(returns_notify(with_init.seccomp.program));
-  CHECK_FALSE(returns_notify(with_init.seccomp.fallback));
+  const hutch::seccomp::Compiled with_init = compile_seccomp(plan_run(request(), facts()));
+  CHECK(with_init.uses_notify);  // other architectures take the kill action, always
+  CHECK(returns_notify(with_init.program));
+  CHECK_FALSE(returns_notify(hutch::seccomp::without_notify(with_init.program)));
   RunRequest r = request();
   r.policy.init = false;
-  const Plan without = plan_run(r, facts());
-  CHECK_FALSE(without.seccomp.notify);
-  CHECK_FALSE(returns_notify(without.seccomp.program));
+  const hutch::seccomp::Compiled without = compile_seccomp(plan_run(r, facts()));
+  CHECK_FALSE(without.uses_notify);
+  CHECK_FALSE(returns_notify(without.program));
+}
+
+TEST_CASE("plan: seccomp rules libseccomp cannot combine are refused, naming the policy and the call", "[unit][plan]") {
+  using hutch::seccomp::Condition;
+  using hutch::seccomp::Op;
+  RunRequest r = request();
+  r.policy.seccomp.rules.push_back(hutch::seccomp::Rule{
+      "dup3", {hutch::seccomp::Action::Kind::Errno, 13}, {Condition{0, Op::Ge, 1, 0, "1", ""}, Condition{2, Op::Lt, 2, 0, "2", ""}}});
+  r.policy.seccomp.rules.push_back(hutch::seccomp::Rule{
+      "dup3", {hutch::seccomp::Action::Kind::Errno, 1}, {Condition{1, Op::Masked, 1, 3, "1", "3"}}});
+  CHECK_THROWS_WITH(compile_seccomp(plan_run(r, facts())),
+                    "policy: seccomp: libseccomp cannot combine the rules for dup3 (conditions that overlap with "
+                    "different actions); simplify them");
 }

@@ -162,3 +162,16 @@ TEST_CASE("seccomp: the disassembler names what each path returns", "[unit][secc
   CHECK_THAT(text, Contains("ret USER_NOTIF"));
   CHECK_THAT(text, Contains("0000: ld [4]"));
 }
+
+TEST_CASE("seccomp: a program that does not do what the rules say is caught", "[unit][seccomp]") {
+  const Resolved r = resolve(default_filter(), {});
+  Program p = compile(r, KillMode::Notify).program;
+  CHECK_NOTHROW(check_program(p, r, KillMode::Notify));
+  // Make every ERRNO(EPERM) path answer ALLOW, as a misordered tree would for TIOCSTI.
+  for (sock_filter& in : p) {
+    if (in.code == (BPF_RET | BPF_K) && in.k == (SECCOMP_RET_ERRNO | EPERM)) in.k = SECCOMP_RET_ALLOW;
+  }
+  CHECK_THROWS_WITH(check_program(p, r, KillMode::Notify),
+                    Contains("seccomp: the rules for") && Contains("cannot be compiled as written") &&
+                        Contains("the filter would return ALLOW, the policy means errno(EPERM)"));
+}
