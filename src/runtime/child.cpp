@@ -2,8 +2,11 @@
 //  1. supervisor: build the Plan, check the root filesystem and bind sources (bad input
 //     fails here, before anything exists), create the sync channel and error pipe.
 //  2. supervisor: clone3(CLONE_NEWUSER|NEWNS|NEWPID|NEWNET|NEWIPC|NEWUTS|NEWCGROUP|PIDFD),
-//     still single-threaded; do what must happen outside before the payload runs (the
-//     cgroup placement, later), then send sync #1 SupervisorReady.
+//     still single-threaded; then, while the child works, resolve and compile the
+//     seccomp filter and send it (SeccompProgram, a memfd), do what else must happen
+//     outside before the payload runs (the cgroup placement, later), and send sync #1
+//     SupervisorReady. A filter libseccomp refuses ends the run here, the guard killing
+//     the child.
 //  3. child (pid 1): set the parent-death signal, start a session, write its own
 //     setgroups=deny, gid_map and uid_map, forbid nested user namespaces, become
 //     non-dumpable.
@@ -11,11 +14,14 @@
 //     make / private, assemble the root, pivot_root, detach the old root, seal it
 //     read-only, set the hostname and loopback.
 //  5. init (the child, from here on): open the pty (-t), prepare the command's argv and
-//     envp, drop every capability set and set no_new_privs, wait for sync #1, start the
-//     payload (CLONE_VM|CLONE_VFORK: init sleeps until execve), point its own stdio at
+//     envp, drop every capability set and set no_new_privs, receive the seccomp
+//     program, wait for sync #1, start the payload (CLONE_VM|CLONE_VFORK|CLONE_FILES:
+//     init sleeps until execve), pass the seccomp listener the payload left in the
+//     shared fd table to the supervisor (SeccompListener), point its own stdio at
 //     /dev/null, close its copy of the error pipe and stay as the init.
 //  6. payload: reset signals, setsid, stdio, chdir, close every fd but 0-2 on exec,
-//     check that no capability is left and no_new_privs is set, execve. Success closes
+//     check that no capability is left and no_new_privs is set, install the seccomp
+//     filter (with a listener when its kill action notifies), execve. Success closes
 //     the error pipe on exec (sync #2: EOF means it runs); a failure writes
 //     {kind, errno, text} to it.
 #include <fcntl.h>
