@@ -4,11 +4,16 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstddef>
+#include <cstdlib>
+#include <map>
 #include <memory>
 #include <set>
 
 #include <fmt/format.h>
 
+#include "seccomp/syscalls.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
 
@@ -143,38 +148,152 @@ std::uint32_t kernel_action(const Action& action, KillMode mode) {
   return SECCOMP_RET_KILL_PROCESS;
 }
 
+namespace {
+
+// Native numbers of every call libseccomp knows, and the largest.
+struct NativeTable {
+  std::set<int> numbers;
+  int max = 0;
+};
+
+const NativeTable& native_table() {
+  static const NativeTable table = [] {
+    NativeTable t;
+    for (const std::string& name : known_syscalls()) {
+      const int nr = seccomp_syscall_resolve_name(name.c_str());
+      if (nr < 0) continue;
+      t.numbers.insert(nr);
+      t.max = std::max(t.max, nr);
+    }
+    return t;
+  }();
+  return table;
+}
+
+// The answer for a call number with all arguments 0, as the rules mean it.
+Action intended_for(const Resolved& resolved, const std::map<int, const ResolvedSyscall*>& by_nr, int nr) {
+  const auto it = by_nr.find(nr);
+  if (it == by_nr.end()) return resolved.default_action;
+  const std::uint64_t zero[6]{};
+  return intended(*it->second, zero).value_or(it->second->otherwise);
+}
+
+std::map<int, const ResolvedSyscall*> native_numbers(const Resolved& resolved) {
+  std::map<int, const ResolvedSyscall*> by_nr;
+  for (const ResolvedSyscall& s : resolved.syscalls) {
+    const int nr = seccomp_syscall_resolve_name(s.name.c_str());
+    if (nr >= 0) by_nr[nr] = &s;  // else not a call of this architecture (i386's socketcall)
+  }
+  return by_nr;
+}
+
+// What most calls up to the last known one get: libseccomp's default, so that the
+// fewest rules are needed (an allow list of 300 calls is 60 rules the other way round).
+Action majority_action(const Resolved& resolved, const std::map<int, const ResolvedSyscall*>& by_nr) {
+  std::map<std::string, std::pair<int, Action>> counts;
+  for (int nr = 0; nr <= native_table().max; ++nr) {
+    const auto it = by_nr.find(nr);
+    const Action a = it == by_nr.end() ? resolved.default_action : it->second->otherwise;
+    auto& entry = counts[format_action(a)];
+    entry.first++;
+    entry.second = a;
+  }
+  const auto best = std::max_element(counts.begin(), counts.end(),
+                                     [](const auto& x, const auto& y) { return x.second.first < y.second.first; });
+  return best->second.second;
+}
+
+// SECURITY: libseccomp's default is the majority's action, so calls past the last
+// number it knows (newer than this libseccomp) need the policy's default explicitly:
+//   ld arch; if not native: go to libseccomp's program (which refuses other architectures)
+//   ld nr;   if >= the x32 bit: go to libseccomp's program (it refuses x32 calls)
+//            if > the last known number: return the default
+Program with_unknown_prefix(const Program& body, std::uint32_t default_ret) {
+  const std::uint32_t max = static_cast<std::uint32_t>(native_table().max);
+  Program p{
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, seccomp_arch_native(), 0, 4),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 2, 0),
+      BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, max, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, default_ret),
+  };
+  p.insert(p.end(), body.begin(), body.end());
+  return p;
+}
+
+}  // namespace
+
 Compiled compile(const Resolved& resolved, KillMode mode) {
-  const std::uint32_t default_action = libseccomp_action(resolved.default_action, mode);
-  Context ctx(seccomp_init(default_action), &seccomp_release);
+  const std::map<int, const ResolvedSyscall*> by_nr = native_numbers(resolved);
+  const Action base = majority_action(resolved, by_nr);
+  Context ctx(seccomp_init(libseccomp_action(base, mode)), &seccomp_release);
   if (!ctx) throw Error("seccomp: libseccomp could not start a filter");
   // SECURITY: any other architecture is refused with the kill action (a violation).
   check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, libseccomp_action({Action::Kind::Kill, 0}, mode)),
         "setting the action for other architectures");
   check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2), "asking for the binary tree");
   check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0), "leaving no_new_privs to hutch");
-  for (const ResolvedSyscall& s : resolved.syscalls) {
-    const int nr = seccomp_syscall_resolve_name(s.name.c_str());
-    if (nr < 0) continue;  // not a system call of this architecture (i386's socketcall)
-    for (const ResolvedRule& r : s.conditional) {
-      add_rule(ctx.get(), libseccomp_action(r.action, mode), nr, r.args, s.name);
+  for (int nr = 0; nr <= native_table().max; ++nr) {
+    const auto it = by_nr.find(nr);
+    if (it == by_nr.end()) {
+      // Not named by the rules: the default, whether libseccomp knows the number or not.
+      if (resolved.default_action != base) add_rule(ctx.get(), libseccomp_action(resolved.default_action, mode), nr, {},
+                                                    fmt::format("system call {}", nr));
+      continue;
     }
-    if (s.otherwise == resolved.default_action) continue;
+    const ResolvedSyscall& s = *it->second;
+    for (const ResolvedRule& r : s.conditional) add_rule(ctx.get(), libseccomp_action(r.action, mode), nr, r.args, s.name);
+    if (s.otherwise == base) continue;
     // With argument rules, `otherwise` is a rule that always matches (argument 0 >= 0),
-    // which libseccomp tests after the others; verify() makes sure it did.
+    // which libseccomp tests after the others; check_program() makes sure it did.
     const std::vector<Condition> always =
         s.conditional.empty() ? std::vector<Condition>{} : std::vector<Condition>{Condition{0, Op::Ge, 0, 0, "", ""}};
     add_rule(ctx.get(), libseccomp_action(s.otherwise, mode), nr, always, s.name);
   }
+  for (const auto& [nr, s] : by_nr) {  // named calls past the last known number
+    if (nr > native_table().max) throw Error(fmt::format("seccomp: {} ({}) is newer than this libseccomp's table", s->name, nr));
+  }
+  Program program = export_program(ctx.get());
+  if (resolved.default_action != base) program = with_unknown_prefix(program, kernel_action(resolved.default_action, mode));
   // Other architectures always take the kill action: every Notify program notifies.
-  Compiled out{export_program(ctx.get()), mode == KillMode::Notify};
+  Compiled out{std::move(program), mode == KillMode::Notify};
   check_program(out.program, resolved, mode);
   return out;
 }
 
 void check_program(const Program& program, const Resolved& resolved, KillMode mode) {
-  for (const ResolvedSyscall& s : resolved.syscalls) {
-    const int nr = seccomp_syscall_resolve_name(s.name.c_str());
-    if (nr >= 0 && !s.conditional.empty()) verify(program, s, nr, mode);
+  const std::map<int, const ResolvedSyscall*> by_nr = native_numbers(resolved);
+  // Every number, with arguments 0: each call's own answer, the default past the table.
+  for (int nr = 0; nr < 1024; ++nr) {
+    seccomp_data d{};
+    d.arch = seccomp_arch_native();
+    d.nr = nr;
+    const std::uint32_t want = kernel_action(intended_for(resolved, by_nr, nr), mode);
+    const std::uint32_t got = run_bpf(program, d);
+    if (got != want) {
+      const auto it = by_nr.find(nr);
+      std::unique_ptr<char, decltype(&std::free)> name(seccomp_syscall_resolve_num_arch(seccomp_arch_native(), nr),
+                                                       &std::free);
+      throw Error(fmt::format("seccomp: the compiled program answers system call {} ({}) with {}, the policy means {}",
+                              nr, it != by_nr.end() ? it->second->name : name ? name.get() : "unknown",
+                              describe_return(got), describe_return(want)));
+    }
+  }
+  // Other architectures and x32 numbers: the kill action.
+  const std::uint32_t kill = kernel_action({Action::Kind::Kill, 0}, mode);
+  for (const auto& [arch, nr] : {std::pair<std::uint32_t, int>{SCMP_ARCH_X86, 26}, {SCMP_ARCH_X86, 0},
+                                 {seccomp_arch_native(), 0x40000000 | 39}, {seccomp_arch_native(), 0x40000000}}) {
+    seccomp_data d{};
+    d.arch = arch;
+    d.nr = nr;
+    if (arch == seccomp_arch_native() && arch != SCMP_ARCH_X86_64) continue;  // x32 is an x86_64 matter
+    if (run_bpf(program, d) != kill) {
+      throw Error(fmt::format("seccomp: the compiled program does not refuse call {:#x} of architecture {:#x}", nr, arch));
+    }
+  }
+  for (const auto& [nr, s] : by_nr) {
+    if (!s->conditional.empty()) verify(program, *s, nr, mode);
   }
 }
 

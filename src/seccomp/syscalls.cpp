@@ -24,29 +24,12 @@
 #include "util/suggest.hpp"
 
 namespace hutch::seccomp {
+
+// Every name libseccomp knows on x86_64, i386 and x32, sorted (generated at build time
+// by src/seccomp/gen/gen_known_syscalls.cpp from the libseccomp hutch links).
+extern const std::vector<std::string_view> kKnownSyscallNames;
+
 namespace {
-
-// The architectures hutch builds filters for (seccomp/compile.cpp): the native one and
-// the two the x86_64 kernel also runs (int 0x80 and x32 system calls).
-constexpr std::array<std::uint32_t, 3> kArches{SCMP_ARCH_X86_64, SCMP_ARCH_X86, SCMP_ARCH_X32};
-
-// x32 numbers carry bit 30 (__X32_SYSCALL_BIT); tables stop well below 1024 entries.
-constexpr int kX32Bit = 0x40000000;
-constexpr int kTableSize = 1024;
-
-std::vector<std::string> collect_syscalls() {
-  std::vector<std::string> names;
-  for (std::uint32_t arch : kArches) {
-    const int base = arch == SCMP_ARCH_X32 ? kX32Bit : 0;
-    for (int nr = base; nr < base + kTableSize; ++nr) {
-      std::unique_ptr<char, decltype(&std::free)> name(seccomp_syscall_resolve_num_arch(arch, nr), &std::free);
-      if (name) names.emplace_back(name.get());
-    }
-  }
-  std::sort(names.begin(), names.end());
-  names.erase(std::unique(names.begin(), names.end()), names.end());
-  return names;
-}
 
 #define HUTCH_CONSTANT(name) std::pair<std::string_view, std::uint64_t>{#name, static_cast<std::uint64_t>(name)}
 
@@ -133,7 +116,7 @@ std::uint64_t parse_number(std::string_view text) {
 }  // namespace
 
 const std::vector<std::string>& known_syscalls() {
-  static const std::vector<std::string> names = collect_syscalls();
+  static const std::vector<std::string> names(kKnownSyscallNames.begin(), kKnownSyscallNames.end());
   return names;
 }
 

@@ -165,6 +165,7 @@ TEST_CASE("seccomp: argument rules on an allowed call keep the baseline's, and o
   const std::string odd = policy_file(
       "overlap.yaml",
       "version: 1\nseccomp:\n  rules:\n"
+      "    - {syscall: dup3, action: errno(EBADF)}\n"
       "    - {syscall: dup3, action: errno(EACCES), args: [{arg: 0, op: \">=\", value: 1}, {arg: 2, op: \"<\", value: 2}]}\n"
       "    - {syscall: dup3, action: errno(EPERM), args: [{arg: 1, op: masked, mask: 3, value: 1}]}\n");
   auto r = probe({"echo", "ran"}, {"--policy", odd});

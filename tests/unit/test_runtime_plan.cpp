@@ -272,6 +272,7 @@ TEST_CASE("plan: seccomp rules libseccomp cannot combine are refused, naming the
   using hutch::seccomp::Condition;
   using hutch::seccomp::Op;
   RunRequest r = request();
+  r.policy.seccomp.rules.push_back(hutch::seccomp::Rule{"dup3", {hutch::seccomp::Action::Kind::Errno, 9}, {}});
   r.policy.seccomp.rules.push_back(hutch::seccomp::Rule{
       "dup3", {hutch::seccomp::Action::Kind::Errno, 13}, {Condition{0, Op::Ge, 1, 0, "1", ""}, Condition{2, Op::Lt, 2, 0, "2", ""}}});
   r.policy.seccomp.rules.push_back(hutch::seccomp::Rule{
