@@ -221,3 +221,25 @@ TEST_CASE("result: a violation is named in the JSON result, and so is every othe
   CHECK(read().find("{\"status\":\"setup-error\",\"exit_code\":null,\"signal\":null,") == 0);
   CHECK(read().find("\"message\":\"--hostname: \\\"no spaces\\\" is not a valid hostname") != std::string::npos);
 }
+
+TEST_CASE("seccomp kill under a filter that already has a listener: the kernel kills the process",
+          "[integration][seccomp]") {
+  // As inside another sandbox that uses seccomp notification: the kernel allows one
+  // listener per filter chain (EBUSY), so hutch installs the KILL_PROCESS variant.
+  const std::string file = policy_file("kill-busy.yaml",
+                                       "version: 1\nseccomp:\n  rules:\n    - {syscall: ptrace, action: kill}\n");
+  std::vector<std::string> args{"with-listener", paths().hutch.string()};
+  const std::vector<std::string> run = hutch::testing::run_args({"/probe", "ptrace", "1"}, {"--policy", file});
+  args.insert(args.end(), run.begin(), run.end());
+  auto r = hutch::testing::run_hutch_binary(paths().probe.string(), args);
+  CHECK(r.exit_code == kSigsysStatus);
+  CHECK(r.out == "");
+  CHECK(r.err == "");  // no listener of hutch's own: the call is not named (docs/seccomp.md)
+  // Still stopped, not allowed; and other calls still run.
+  std::vector<std::string> ok_args{"with-listener", paths().hutch.string()};
+  const std::vector<std::string> echo = hutch::testing::run_args({"/probe", "echo", "fine"}, {"--policy", file});
+  ok_args.insert(ok_args.end(), echo.begin(), echo.end());
+  auto ok = hutch::testing::run_hutch_binary(paths().probe.string(), ok_args);
+  CHECK(ok.err == "");
+  CHECK(ok.out == "fine\n");
+}

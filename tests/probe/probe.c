@@ -8,6 +8,10 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <sys/prctl.h>
+#include <stddef.h>
+#include <linux/seccomp.h>
+#include <linux/filter.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -297,13 +301,33 @@ static int cmd_raw(int argc, char **argv, int how) {
   return 0;
 }
 
+// `with-listener CMD ARG...`: install a seccomp filter that allows everything and has a
+// notification listener (kept open across exec), then run CMD: a process under it
+// cannot get a listener of its own (EBUSY), as inside a sandbox that uses one.
+static int cmd_with_listener(char **argv) {
+  struct sock_filter code[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 1023, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  struct sock_fprog prog = {sizeof code / sizeof code[0], code};
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return print_errno(errno);
+  long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+  if (fd < 0) return print_errno(errno);
+  fcntl((int)fd, F_SETFD, 0);  // the listener must outlive exec, or the filter loses it
+  execvp(argv[0], argv);
+  return print_errno(errno);
+}
+
 static int usage(void) {
   fprintf(stderr,
           "usage: probe status [PID] | fds | pids | netifs | hostname | id | env | mounts |\n"
           "             unshare-user | count-usr1 | stat PATH |\n"
           "             write PATH | read PATH | count-entries PATH | exit N | kill-self SIG |\n"
           "             orphans N | sleepers N | tiocsti FD | ptrace PID | echo ARG... |\n"
-          "             raw NR [ARG...] | int80 NR [ARG...] | x32 NR [ARG...]\n");
+          "             raw NR [ARG...] | int80 NR [ARG...] | x32 NR [ARG...] |\n"
+          "             with-listener CMD [ARG...]\n");
   return 2;
 }
 
@@ -330,6 +354,7 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (!arg) return usage();
+  if (!strcmp(cmd, "with-listener")) return cmd_with_listener(argv + 2);
   if (!strcmp(cmd, "raw")) return cmd_raw(argc, argv, 0);
   if (!strcmp(cmd, "int80")) return cmd_raw(argc, argv, 1);
   if (!strcmp(cmd, "x32")) return cmd_raw(argc, argv, 2);
