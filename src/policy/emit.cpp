@@ -89,12 +89,14 @@ void emit_seccomp(YAML::Emitter& out, const seccomp::Filter& f) {
   const auto plain_allow = [](const seccomp::Rule& r) {
     return r.action.kind == seccomp::Action::Kind::Allow && r.args.empty();
   };
-  out << YAML::Key << "allow" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  // `!reset`: the resolved lists are complete; read back, they must not be added to the
+  // defaults (whose allow list is not empty: "@known").
+  out << YAML::Key << "allow" << YAML::Value << YAML::LocalTag("reset") << YAML::Flow << YAML::BeginSeq;
   for (const seccomp::Rule& r : f.rules) {
     if (plain_allow(r)) out << YAML::DoubleQuoted << r.syscall;
   }
   out << YAML::EndSeq;
-  out << YAML::Key << "rules" << YAML::Value;
+  out << YAML::Key << "rules" << YAML::Value << YAML::LocalTag("reset");
   const bool any_rule = std::any_of(f.rules.begin(), f.rules.end(), [&](const auto& r) { return !plain_allow(r); });
   if (!any_rule) out << YAML::Flow;
   out << YAML::BeginSeq;

@@ -189,14 +189,18 @@ TEST_CASE("policy show --resolved: what would run, which itself checks clean", "
         "seccomp:\n"
         "  default: errno(ENOSYS)\n"
         "  baseline: kill\n"
-        "  allow: [\"@system-service\"]\n"
-        "  rules:\n"
+        "  allow: !reset [\"@system-service\"]\n"
+        "  rules: !reset\n"
         "    - {syscall: \"@debug\", action: kill}\n");
   const fs::path resolved = write_policy("resolved", "resolved.yaml", shown.out);
   auto check = run_hutch({"policy", "check", resolved.string()});
   CHECK(check.err == "");
   CHECK(check.exit_code == 0);
   CHECK(probe_with({"--policy", resolved.string()}, {"hostname"}).out == "box\n");
+  // Faithful to the filter too: the resolved file gives the same, not the defaults' plus.
+  auto filter = run_hutch({"policy", "seccomp", "judge"});
+  auto again = run_hutch({"policy", "seccomp", resolved.string()});
+  CHECK(filter.out.substr(filter.out.find('\n')) == again.out.substr(again.out.find('\n')));
 }
 
 TEST_CASE("policy list: the search path in order, a user's policy shadowing a shipped one", "[integration][policy]") {
