@@ -190,14 +190,23 @@ std::map<int, const ResolvedSyscall*> native_numbers(const Resolved& resolved) {
 // What most calls up to the last known one get: libseccomp's default, so that the
 // fewest rules are needed (an allow list of 300 calls is 60 rules the other way round).
 Action majority_action(const Resolved& resolved, const std::map<int, const ResolvedSyscall*>& by_nr) {
+  // libseccomp refuses a rule whose action is its default (EACCES): an action some
+  // argument rule uses cannot be it.
+  std::set<std::string> in_rules;
+  for (const auto& [nr, s] : by_nr) {
+    for (const ResolvedRule& r : s->conditional) in_rules.insert(format_action(r.action));
+  }
   std::map<std::string, std::pair<int, Action>> counts;
   for (int nr = 0; nr <= native_table().max; ++nr) {
     const auto it = by_nr.find(nr);
     const Action a = it == by_nr.end() ? resolved.default_action : it->second->otherwise;
+    if (in_rules.count(format_action(a)) != 0) continue;
     auto& entry = counts[format_action(a)];
     entry.first++;
     entry.second = a;
   }
+  // Every action taken: one no call gets, so that every call has a rule of its own.
+  if (counts.empty()) return Action{Action::Kind::Errno, 4095};
   const auto best = std::max_element(counts.begin(), counts.end(),
                                      [](const auto& x, const auto& y) { return x.second.first < y.second.first; });
   return best->second.second;
@@ -222,9 +231,39 @@ Program with_unknown_prefix(const Program& body, std::uint32_t default_ret) {
   return p;
 }
 
+// The payload installs the filter and then calls execve, and on failure write and
+// _exit, while init still waits for execve (CLONE_VFORK) holding the listener: a kill
+// there would wait for a supervisor that has no listener yet. Those calls are needed
+// for any command to start or fail visibly, so a policy must leave them be.
+void check_needed_calls(const Resolved& resolved) {
+  const auto find = [&](std::string_view name) -> const ResolvedSyscall* {
+    for (const ResolvedSyscall& s : resolved.syscalls) {
+      if (s.name == name) return &s;
+    }
+    return nullptr;
+  };
+  const auto stops = [](const Action& a) { return a.kind == Action::Kind::Kill || a.kind == Action::Kind::Trap; };
+  for (const char* name : {"execve", "exit_group", "exit", "write"}) {
+    const ResolvedSyscall* s = find(name);
+    const Action otherwise = s ? s->otherwise : resolved.default_action;
+    const bool must_allow = std::string_view(name) == "execve" || std::string_view(name) == "exit_group";
+    bool bad = must_allow ? (otherwise.kind != Action::Kind::Allow && otherwise.kind != Action::Kind::Log)
+                          : stops(otherwise);
+    if (s) {
+      for (const ResolvedRule& r : s->conditional) bad |= stops(r.action) || (must_allow && r.action.kind == Action::Kind::Errno);
+    }
+    if (bad) {
+      throw Error(fmt::format("seccomp: {} must be {}: the command starts with execve and reports a failure to start "
+                              "with write and exit_group (the policy gives {} {})",
+                              name, must_allow ? "allowed" : "allowed or an errno", name, format_action(otherwise)));
+    }
+  }
+}
+
 }  // namespace
 
 Compiled compile(const Resolved& resolved, KillMode mode) {
+  check_needed_calls(resolved);
   const std::map<int, const ResolvedSyscall*> by_nr = native_numbers(resolved);
   const Action base = majority_action(resolved, by_nr);
   Context ctx(seccomp_init(libseccomp_action(base, mode)), &seccomp_release);

@@ -115,7 +115,8 @@ std::vector<BaselineItem> baseline_items(const ResolveOptions& options) {
                    "pushes input into a terminal, typing commands into the caller's shell", {}});
   items.push_back({"ioctl", {masked(1, kLow32, TIOCLINUX, "0xffffffff", "TIOCLINUX")},
                    "can paste the Linux console's selection as input, like TIOCSTI", {}});
-  items.push_back({"socket", {Condition{0, Op::Eq, AF_VSOCK, 0, "AF_VSOCK", ""}},
+  // SECURITY: socket's family is an int: the low 32 bits only, as for ioctl.
+  items.push_back({"socket", {masked(0, kLow32, AF_VSOCK, "0xffffffff", "AF_VSOCK")},
                    "talks to the hypervisor and other virtual machines, past every network namespace", {}});
   if (!options.nested_user_namespaces) {
     for (const char* call : {"clone", "unshare"}) {
@@ -146,6 +147,8 @@ Resolved resolve(const Filter& filter, const ResolveOptions& options) {
     Working& w = calls[item.syscall];
     if (lifted(w, item)) continue;
     const Action action = item.fixed.value_or(filter.baseline);
+    // A call the policy gives a stricter action (kill, by name or group) keeps it.
+    if (w.unconditional && strictness(w.unconditional->action) > strictness(action)) continue;
     if (item.args.empty()) {
       w.unconditional = Candidate{action, true};
       w.why = "baseline";

@@ -63,6 +63,7 @@ TEST_CASE("seccomp baseline: argument checks (AF_VSOCK, TIOCSTI on the low 32 bi
   const std::string file = policy_file("baseline-eacces.yaml", "version: 1\nseccomp: {baseline: errno(EACCES)}\n");
   const std::vector<std::string> pol{"--policy", file};
   CHECK(probe({"raw", n(SYS_socket), "40", "1", "0"}, pol).out == "EACCES\n");  // AF_VSOCK
+  CHECK(probe({"raw", n(SYS_socket), "0x100000028", "1", "0"}, pol).out == "EACCES\n");  // and its upper half set
   CHECK(probe({"raw", n(SYS_socket), "1", "1", "0"}, pol).out.rfind("OK ", 0) == 0);  // AF_UNIX
   CHECK(probe({"raw", n(SYS_ioctl), "0", "0x5412", "0"}, pol).out == "EACCES\n");
   CHECK(probe({"raw", n(SYS_ioctl), "0", "0x100005412", "0"}, pol).out == "EACCES\n");  // CVE-2019-10063

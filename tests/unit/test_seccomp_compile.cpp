@@ -183,3 +183,34 @@ TEST_CASE("seccomp: a program that does not do what the rules say is caught", "[
                     Contains("seccomp: the rules for ioctl cannot be compiled as written: with argument 1 = 0x5412") &&
                         Contains("the policy means errno(EPERM)"));
 }
+
+TEST_CASE("seccomp: review findings stay fixed", "[unit][seccomp]") {
+  // socket's family is an int: AF_VSOCK with upper bits set is still AF_VSOCK.
+  const Program p = build(default_filter());
+  CHECK(run(p, {SYS_socket, AF_VSOCK | (std::uint64_t{1} << 32)}) == err(EPERM));
+  CHECK(run(p, {SYS_socket, AF_INET | (std::uint64_t{1} << 32)}) == kAllow);
+  // A call the policy kills by name stays killed; the baseline does not soften it.
+  Filter f = default_filter();
+  f.rules.push_back(rule("mount", kKill));
+  f.rules.push_back(rule("ioctl", kKill));
+  const Program k = build(f);
+  CHECK(run(k, {SYS_mount}) == kNotify);
+  CHECK(run(k, {SYS_ioctl, 0, TIOCSTI}) == kNotify);
+  // An argument rule may share the action of most calls (libseccomp's default is chosen around it).
+  Filter c = default_filter();
+  c.rules.push_back(rule("ptrace", {Action::Kind::Errno, EPERM}));
+  c.rules.push_back(rule("ptrace", kAllowA, {Condition{0, Op::Eq, 0, 0, "PTRACE_TRACEME", ""}}));
+  const Program q = build(c);
+  CHECK(run(q, {SYS_ptrace, 0}) == kAllow);
+  CHECK(run(q, {SYS_ptrace, 16}) == err(EPERM));
+  CHECK(run(q, {SYS_read}) == kAllow);
+  // The command must be able to start and to report a failure to start.
+  Filter e = default_filter();
+  e.rules.push_back(rule("execve", kKill));
+  CHECK_THROWS_WITH(build(e), Contains("seccomp: execve must be allowed"));
+  Filter w = default_filter();
+  w.rules.push_back(rule("write", {Action::Kind::Errno, EPERM}));
+  CHECK_NOTHROW(build(w));
+  w.rules.back().action = kKill;
+  CHECK_THROWS_WITH(build(w), Contains("seccomp: write must be allowed or an errno"));
+}
