@@ -29,7 +29,8 @@ struct Action {
 enum class Op { Eq, Ne, Lt, Le, Gt, Ge, Masked };
 
 // Argument `arg` (0-5) compared to `value`; Masked: (argument & mask) == value.
-// Comparisons are of the full 64-bit register, as the kernel passes it.
+// Comparisons are of the full 64-bit register, as the kernel passes it: for an int
+// argument, compare masked with 0xffffffff (docs/seccomp.md).
 struct Condition {
   unsigned arg = 0;
   Op op = Op::Eq;
