@@ -14,8 +14,6 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <cstdlib>
-#include <memory>
 #include <utility>
 
 #include <fmt/format.h>

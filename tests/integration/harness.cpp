@@ -58,14 +58,14 @@ void remove_work_dir() {
   }
 }
 
-std::string read_file(const fs::path& path) {
+}  // namespace
+
+std::string read_text(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
 }
-
-}  // namespace
 
 void setup(int argc, char** argv) {
   (void)argc;
@@ -216,7 +216,7 @@ std::vector<pid_t> processes_with_marker(const std::string& marker) {
   std::vector<pid_t> found;
   for (const std::string& name : list_dir("/proc")) {
     if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
-    std::string cmdline = read_file(fs::path("/proc") / name / "cmdline");
+    std::string cmdline = read_text(fs::path("/proc") / name / "cmdline");
     std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
     if (cmdline.find(marker) != std::string::npos) found.push_back(std::stoi(name));
   }
@@ -234,7 +234,7 @@ bool wait_until_gone(const std::string& marker, std::chrono::seconds guard) {
 
 std::vector<std::string> host_mount_points() {
   std::vector<std::string> points;
-  std::istringstream in(read_file("/proc/self/mountinfo"));
+  std::istringstream in(read_text("/proc/self/mountinfo"));
   std::string line;
   while (std::getline(in, line)) {
     std::istringstream fields(line);

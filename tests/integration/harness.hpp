@@ -94,6 +94,9 @@ std::vector<std::string> list_dir(const std::filesystem::path& dir);
 std::filesystem::path host_temp_file(const std::string& name, const std::string& content = "secret\n");
 
 // Ends this test process with CTest's skip code and the exact reason.
+// The whole content of a file ("" when it cannot be read).
+std::string read_text(const std::filesystem::path& path);
+
 [[noreturn]] void skip(const std::string& reason);
 
 }  // namespace hutch::testing

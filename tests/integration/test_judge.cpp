@@ -16,17 +16,11 @@
 
 namespace fs = std::filesystem;
 using hutch::testing::paths;
+using hutch::testing::read_text;
 using hutch::testing::probe;
 using hutch::testing::run_hutch;
 
 namespace {
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // Sources of one small program per language: the sum of two numbers on stdin. The C++
 // one sorts and starts a thread, the Java one compiles itself (java's source launcher).

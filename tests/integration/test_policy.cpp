@@ -12,17 +12,11 @@
 
 namespace fs = std::filesystem;
 using hutch::testing::paths;
+using hutch::testing::read_text;
 using hutch::testing::run_args;
 using hutch::testing::run_hutch;
 
 namespace {
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 void replace_all(std::string& text, const std::string& what, const std::string& with) {
   for (std::size_t pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + with.size())) {

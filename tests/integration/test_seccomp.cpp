@@ -199,12 +199,7 @@ TEST_CASE("result: a violation is named in the JSON result, and so is every othe
   const std::string file = policy_file("result-kill.yaml",
                                        "version: 1\nseccomp:\n  rules:\n    - {syscall: ptrace, action: kill}\n");
   const std::string out = (paths().work / "result.json").string();
-  const auto read = [&] {
-    std::ifstream in(out);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  };
+  const auto read = [&] { return hutch::testing::read_text(out); };
   auto r = probe({"ptrace", "1"}, {"--policy", file, "--result", out});
   CHECK(r.exit_code == kSigsysStatus);
   const std::string json = read();
