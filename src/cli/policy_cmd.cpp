@@ -13,7 +13,9 @@
 #include "cli/run.hpp"
 #include "policy/emit.hpp"
 #include "policy/lookup.hpp"
+#include "runtime/plan.hpp"
 #include "seccomp/compile.hpp"
+#include "seccomp/precompiled.hpp"
 #include "seccomp/groups.hpp"
 #include "seccomp/syscalls.hpp"
 #include "util/error.hpp"
@@ -120,15 +122,14 @@ int seccomp_command(std::span<char* const> args) {
     throw UsageError{"expected a policy, then --bpf or nothing", "policy"};
   }
   const policy::LoadedPolicy loaded = policy::load_policy(args[0], policy::default_load_context());
-  const policy::Policy& p = loaded.policy;
-  const seccomp::Resolved resolved = seccomp::resolve(p.seccomp, {p.nested_user_namespaces});
-  const seccomp::KillMode mode = p.init ? seccomp::KillMode::Notify : seccomp::KillMode::KillProcess;
-  const seccomp::Compiled compiled = seccomp::compile(resolved, mode);
-  if (args.size() == 2) {
+  const runtime::SeccompInputs in = runtime::seccomp_inputs(loaded.policy);
+  if (args.size() == 2) {  // the very program a run installs
+    const seccomp::Compiled compiled = seccomp::compile_filter(in.filter, in.options, in.mode);
     std::cout << fmt::format("# {} instructions, {}\n", compiled.program.size(), fmt::join(loaded.chain, " <- "))
               << seccomp::disassemble(compiled.program);
     return 0;
   }
+  const seccomp::Resolved resolved = seccomp::resolve(in.filter, in.options);
   std::cout << fmt::format("# seccomp filter of {}\n", fmt::join(loaded.chain, " <- "));
   std::cout << fmt::format("x86_64, every call not listed: {}\n", seccomp::format_action(resolved.default_action));
   std::cout << "i386 (int 0x80) and x32, every call: kill\n";

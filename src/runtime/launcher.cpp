@@ -68,7 +68,6 @@ Outcome launch(const Plan& plan) {
   // child assembles its root meanwhile and waits for these messages only before
   // forking the payload. A child that already failed is gone; its report waits in the
   // error pipe.
-  log::debug("seccomp: compiling");
   const seccomp::Compiled filter = compile_seccomp(plan);
   log::debug("seccomp: {} instructions{}", filter.program.size(), filter.uses_notify ? ", kill by listener" : "");
   const UniqueFd program = program_memfd(filter.program);

@@ -10,7 +10,9 @@
 
 #include "policy/validate.hpp"
 #include "seccomp/compile.hpp"
+#include "seccomp/precompiled.hpp"
 #include "util/error.hpp"
+#include "util/log.hpp"
 #include "util/path.hpp"
 
 namespace hutch::runtime {
@@ -320,11 +322,7 @@ Plan plan_run(const RunRequest& req, const HostFacts& host) {
   plan.network = pol.network;
   plan.allow_nested_userns = pol.nested_user_namespaces;
   plan.init = pol.init;
-  // SECURITY: without an init there is no process to hand a listener to the supervisor
-  // before execve, so `kill` is then the kernel's KILL_PROCESS (docs/seccomp.md).
-  plan.seccomp.filter = pol.seccomp;
-  plan.seccomp.options = {pol.nested_user_namespaces};
-  plan.seccomp.mode = pol.init ? seccomp::KillMode::Notify : seccomp::KillMode::KillProcess;
+  plan.seccomp = seccomp_inputs(pol);
   check_hostname(pol.hostname);
   plan.hostname = pol.hostname;
   plan.argv = req.argv;
@@ -344,9 +342,18 @@ Plan plan_run(const RunRequest& req, const HostFacts& host) {
   return plan;
 }
 
+SeccompInputs seccomp_inputs(const policy::Policy& pol) {
+  return {pol.seccomp, {pol.nested_user_namespaces},
+          pol.init ? seccomp::KillMode::Notify : seccomp::KillMode::KillProcess};
+}
+
 seccomp::Compiled compile_seccomp(const Plan& plan) {
   try {
-    return seccomp::compile(seccomp::resolve(plan.seccomp.filter, plan.seccomp.options), plan.seccomp.mode);
+    bool precompiled = false;
+    seccomp::Compiled out =
+        seccomp::compile_filter(plan.seccomp.filter, plan.seccomp.options, plan.seccomp.mode, &precompiled);
+    log::debug("seccomp: {}", precompiled ? "compiled at build time (a shipped policy's filter)" : "compiled");
+    return out;
   } catch (Error& e) {
     e.prepend("policy");
     throw;

@@ -32,6 +32,17 @@ struct TerminalSize {
   unsigned short cols = 0;
 };
 
+// What a run's seccomp filter is made of: the policy's section, whether nested user
+// namespaces are allowed, and how `kill` is carried out. SECURITY: without an init no
+// process can hand a listener to the supervisor before execve, so `kill` is then the
+// kernel's KILL_PROCESS (docs/seccomp.md).
+struct SeccompInputs {
+  seccomp::Filter filter;
+  seccomp::ResolveOptions options;
+  seccomp::KillMode mode = seccomp::KillMode::Notify;
+};
+SeccompInputs seccomp_inputs(const policy::Policy& pol);
+
 struct Plan {
   RootPlan root;
   std::vector<MountStep> mounts;  // in order
@@ -44,11 +55,7 @@ struct Plan {
   bool init = true;  // false: the command itself is pid 1 (no reaping, no relaying inside)
   // What the seccomp filter is made of. The supervisor compiles it (compile_seccomp)
   // while the child assembles the root, and hands it over before sync #1.
-  struct {
-    seccomp::Filter filter;
-    seccomp::ResolveOptions options;
-    seccomp::KillMode mode = seccomp::KillMode::Notify;
-  } seccomp;
+  SeccompInputs seccomp;
   std::vector<std::string> argv;
   std::vector<std::string> env;   // "KEY=value", sorted by key
   std::string workdir = "/";
@@ -90,8 +97,9 @@ struct RunRequest {
 // Throws Error for anything invalid (relative or duplicate targets, empty command, ...).
 Plan plan_run(const RunRequest& request, const HostFacts& host);
 
-// The program the payload installs, from plan.seccomp; resolving and compiling take
-// a few milliseconds, so launch() does it after clone3, in parallel with the child.
+// The program the payload installs, from plan.seccomp: built into hutch for the shipped
+// policies (seccomp/precompiled.hpp), else resolved and compiled, which takes 1-2 ms,
+// so launch() does it after clone3, in parallel with the child.
 // Throws hutch::Error ("policy: seccomp: ...") when libseccomp cannot build it as meant.
 seccomp::Compiled compile_seccomp(const Plan& plan);
 

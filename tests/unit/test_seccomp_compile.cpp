@@ -5,13 +5,16 @@
 #include <seccomp.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
 #include <catch2/catch.hpp>
 
+#include "policy/lookup.hpp"
 #include "policy/schema.hpp"
 #include "seccomp/compile.hpp"
+#include "seccomp/precompiled.hpp"
 #include "util/error.hpp"
 
 using namespace hutch::seccomp;
@@ -213,4 +216,91 @@ TEST_CASE("seccomp: review findings stay fixed", "[unit][seccomp]") {
   CHECK_NOTHROW(build(w));
   w.rules.back().action = kKill;
   CHECK_THROWS_WITH(build(w), Contains("seccomp: write must be allowed or an errno"));
+}
+
+namespace {
+
+// The shipped policies as a run sees them (${CWD} and ${HOME} do not reach the filter).
+std::vector<std::pair<std::string, Filter>> shipped_filters() {
+  hutch::policy::LoadContext ctx;
+  ctx.subst = {"/cwd", "/home"};
+  ctx.cwd = "/";
+  std::vector<std::pair<std::string, Filter>> out;
+  for (const hutch::policy::BuiltinPolicy& b : hutch::policy::builtin_policies()) {
+    out.emplace_back(b.name, hutch::policy::load_policy(std::string("builtin:") + b.name, ctx).policy.seccomp);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("seccomp: the shipped policies' filters come built in, equal to compiling them", "[unit][seccomp]") {
+  for (const auto& [name, filter] : shipped_filters()) {
+    for (const bool nested : {false, true}) {
+      for (const KillMode mode : {KillMode::Notify, KillMode::KillProcess}) {
+        INFO(name << (nested ? ", nested" : "") << (mode == KillMode::Notify ? ", notify" : ", kill-process"));
+        bool precompiled = false;
+        const Compiled got = compile_filter(filter, ResolveOptions{nested}, mode, &precompiled);
+        CHECK(precompiled);
+        const Compiled want = compile(resolve(filter, ResolveOptions{nested}), mode);
+        CHECK(got.uses_notify == want.uses_notify);
+        CHECK(disassemble(got.program) == disassemble(want.program));
+      }
+    }
+  }
+  // Anything else is compiled on the spot.
+  Filter custom = shipped_filters().front().second;
+  custom.rules.push_back(rule("getpid", Action{Action::Kind::Errno, EPERM}));
+  bool precompiled = true;
+  const Compiled c = compile_filter(custom, {}, KillMode::Notify, &precompiled);
+  CHECK_FALSE(precompiled);
+  CHECK(run(c.program, {SYS_getpid}) == err(EPERM));
+}
+
+// SECURITY: equal keys must mean equal programs; every input compile() reads changes it.
+TEST_CASE("seccomp: the precompiled filter key covers every input of the compiler", "[unit][seccomp]") {
+  Filter base = default_filter();
+  base.rules.push_back(rule("ptrace", kKill));
+  base.rules.push_back(rule("socket", kAllowA, {Condition{0, Op::Eq, AF_INET, 0, "AF_INET", ""}}));
+  base.rules.push_back(rule("mmap", kKill, {Condition{2, Op::Masked, PROT_EXEC, PROT_EXEC | PROT_WRITE, "", ""}}));
+  const std::string key = filter_key(base, {}, KillMode::Notify);
+  const auto differs = [&](const Filter& f, ResolveOptions o = {}, KillMode m = KillMode::Notify) {
+    return filter_key(f, o, m) != key;
+  };
+  CHECK(differs(base, ResolveOptions{true}));
+  CHECK(differs(base, {}, KillMode::KillProcess));
+  Filter f = base;
+  f.default_action = Action{Action::Kind::Errno, EPERM};
+  CHECK(differs(f));
+  f = base;
+  f.baseline = kKill;
+  CHECK(differs(f));
+  f = base;
+  f.rules[1].syscall = "ptracf";
+  CHECK(differs(f));
+  f = base;
+  f.rules[1].action = Action{Action::Kind::Errno, EPERM};
+  CHECK(differs(f));
+  f = base;
+  std::swap(f.rules[1], f.rules[2]);
+  CHECK(differs(f));
+  f = base;
+  f.rules.pop_back();
+  CHECK(differs(f));
+  for (int field = 0; field < 4; ++field) {
+    f = base;
+    Condition& c = f.rules[3].args[0];
+    if (field == 0) c.arg = 3;
+    if (field == 1) c.op = Op::Eq;
+    if (field == 2) c.value = PROT_READ;
+    if (field == 3) c.mask = PROT_EXEC;
+    CHECK(differs(f));
+  }
+  f = base;
+  f.rules[2].args.push_back(Condition{1, Op::Eq, SOCK_STREAM, 0, "", ""});
+  CHECK(differs(f));
+  // How a value was written does not reach the program, and does not change the key.
+  f = base;
+  f.rules[2].args[0].value_text = "2";
+  CHECK_FALSE(differs(f));
 }
