@@ -1,5 +1,8 @@
 // YAML -> PolicyLayer with strict validation (docs/policy.md). Every YAML::Exception
-// becomes a Diagnostic here; none escapes policy/.
+// becomes a Diagnostic here; none escapes policy/. This file holds the Parser's (parser.hpp)
+// generic helpers, the top level and every section but seccomp (load_seccomp.cpp).
+#include "policy/parser.hpp"
+
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
@@ -16,14 +19,11 @@
 
 #include "policy/layer.hpp"
 #include "policy/validate.hpp"
-#include "seccomp/groups.hpp"
-#include "seccomp/syscalls.hpp"
 #include "util/error.hpp"
 #include "util/path.hpp"
-#include "util/suggest.hpp"
 #include "util/units.hpp"
 
-namespace hutch::policy {
+namespace hutch::policy::detail {
 namespace {
 
 constexpr std::array<std::string_view, 16> kTopKeys{
@@ -36,26 +36,6 @@ constexpr std::array<std::string_view, 11> kLimitKeys{
     "memory", "swap", "processes", "cpu_time", "wall_time", "cpus", "cpuset", "output", "file_size", "open_files",
     "stack"};
 constexpr std::array<std::string_view, 7> kMountKeys{"type", "source", "target", "readonly", "optional", "size", "mode"};
-
-// " (did you mean \"hostname\"?)" when a known key is close, else "".
-template <typename Keys>
-std::string suggestion(std::string_view unknown, const Keys& known) {
-  const std::optional<std::string> best = suggest::nearest(unknown, known);
-  return best ? fmt::format(" (did you mean \"{}\"?)", *best) : "";
-}
-
-std::string describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-      return "nothing";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Map:
-      return "a map";
-    default:
-      return fmt::format("{:?}", node.Scalar());  // escaped: a value cannot forge a line
-  }
-}
 
 // SECURITY: a pass over the YAML events before building nodes. Aliases are refused: a
 // 100 KB file of `*a` repeating a long anchored value expands to gigabytes of values and
@@ -84,799 +64,560 @@ class Prescan : public YAML::EventHandler {
   int documents_ = 0;
 };
 
-class Parser {
- public:
-  Parser(const std::string& file, const std::string& dir, const Substitutions& subst)
-      : file_(file), dir_(dir), subst_(subst) {
-    layer_.origin = Position{file, 0, 0};
-  }
+}  // namespace
 
-  // Every error of the file, and what could be read of it (its `extends` in particular).
-  ParsedLayer parse(std::string_view text) {
-    if (prescan(text)) parse_tree(text);
-    // In the order of the file, whichever check found them.
-    std::stable_sort(errors_.begin(), errors_.end(), [](const Diagnostic& a, const Diagnostic& b) {
-      return std::tie(a.at.line, a.at.column) < std::tie(b.at.line, b.at.column);
-    });
-    return ParsedLayer{std::move(layer_), std::move(errors_)};
+std::string describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+      return "nothing";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a map";
+    default:
+      return fmt::format("{:?}", node.Scalar());  // escaped: a value cannot forge a line
   }
+}
 
- private:
-  void parse_tree(std::string_view text) {
-    YAML::Node root;
-    try {
-      root = YAML::Load(std::string(text));
-    } catch (const YAML::Exception& e) {
-      errors_.push_back(Diagnostic{position(e.mark), "", fmt::format("invalid YAML: {}", e.msg)});
-      return;
-    }
-    if (!root.IsMap()) {
-      errors_.push_back(Diagnostic{Position{file_, 1, 1}, "",
-                                   fmt::format("expected a map of settings starting with version: 1, got {}",
-                                               describe(root))});
-      return;
-    }
-    try {
-      top_level(root);
-    } catch (const YAML::Exception& e) {  // none expected; never let one out of policy/
-      errors_.push_back(Diagnostic{position(e.mark), "", fmt::format("invalid YAML: {}", e.msg)});
-    }
+// Every error of the file, and what could be read of it (its `extends` in particular).
+ParsedLayer Parser::parse(std::string_view text) {
+  if (prescan(text)) parse_tree(text);
+  // In the order of the file, whichever check found them.
+  std::stable_sort(errors_.begin(), errors_.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    return std::tie(a.at.line, a.at.column) < std::tie(b.at.line, b.at.column);
+  });
+  return ParsedLayer{std::move(layer_), std::move(errors_)};
+}
+
+void Parser::parse_tree(std::string_view text) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {
+    errors_.push_back(Diagnostic{position(e.mark), "", fmt::format("invalid YAML: {}", e.msg)});
+    return;
   }
-
-  // False when the events alone show the file is unusable.
-  bool prescan(std::string_view text) {
-    Prescan events;
-    try {
-      std::istringstream in{std::string(text)};
-      YAML::Parser parser(in);
-      // Two documents are enough to know; and yaml-cpp can report empty documents
-      // forever on some garbage (found by fuzz/policy_fuzz).
-      while (!events.second_document && parser.HandleNextDocument(events)) {
-      }
-    } catch (const YAML::Exception&) {
-      return true;  // YAML::Load reports it, with its place
-    }
-    if (events.alias) {
-      errors_.push_back(Diagnostic{position(*events.alias), "",
-                                   "YAML aliases (*name) are not allowed in a policy; write the value out"});
-    }
-    if (events.second_document) {
-      errors_.push_back(Diagnostic{position(*events.second_document), "",
-                                   "a second YAML document; a policy file holds one"});
-    }
-    return errors_.empty();
+  if (!root.IsMap()) {
+    errors_.push_back(Diagnostic{Position{file_, 1, 1}, "",
+                                 fmt::format("expected a map of settings starting with version: 1, got {}",
+                                             describe(root))});
+    return;
   }
-
-  Position position(const YAML::Mark& mark) const {
-    if (mark.is_null()) return Position{file_, 1, 1};
-    return Position{file_, mark.line + 1, mark.column + 1};
+  try {
+    top_level(root);
+  } catch (const YAML::Exception& e) {  // none expected; never let one out of policy/
+    errors_.push_back(Diagnostic{position(e.mark), "", fmt::format("invalid YAML: {}", e.msg)});
   }
+}
 
-  // Errors point at the value; a value that is absent (`key:`) has no place of its own
-  // (yaml-cpp puts it where the next token starts), so they point at its key then.
-  void error(const YAML::Node& at, const YAML::Node& fallback, const std::string& key, std::string message) {
-    const YAML::Mark mark = at.Mark().is_null() || at.IsNull() ? fallback.Mark() : at.Mark();
-    errors_.push_back(Diagnostic{position(mark), key, std::move(message)});
+// False when the events alone show the file is unusable.
+bool Parser::prescan(std::string_view text) {
+  Prescan events;
+  try {
+    std::istringstream in{std::string(text)};
+    YAML::Parser parser(in);
+    // Two documents are enough to know; and yaml-cpp can report empty documents
+    // forever on some garbage (found by fuzz/policy_fuzz).
+    while (!events.second_document && parser.HandleNextDocument(events)) {
+    }
+  } catch (const YAML::Exception&) {
+    return true;  // YAML::Load reports it, with its place
   }
-
-  template <typename Fn>
-  void for_each_entry(const YAML::Node& map, const std::string& prefix, Fn fn) {
-    std::set<std::string> seen;
-    for (auto it = map.begin(); it != map.end(); ++it) {
-      const YAML::Node key_node = it->first;
-      if (!key_node.IsScalar()) {
-        error(key_node, map, prefix, fmt::format("expected a key name, got {}", describe(key_node)));
-        continue;
-      }
-      const std::string key = key_node.Scalar();
-      const std::string path = prefix.empty() ? key : prefix + "." + key;
-      if (!seen.insert(key).second) {
-        error(key_node, map, path, "is given twice");
-        continue;
-      }
-      if (!tag_ok(it->second, key_node, path, true)) continue;
-      fn(key, path, key_node, it->second);
-    }
+  if (events.alias) {
+    errors_.push_back(Diagnostic{position(*events.alias), "",
+                                 "YAML aliases (*name) are not allowed in a policy; write the value out"});
   }
-
-  // `!reset` on the lists and maps a child may replace; no other tag anywhere.
-  bool tag_ok(const YAML::Node& v, const YAML::Node& k, const std::string& path, bool may_reset) {
-    static constexpr std::array<std::string_view, 6> kResettable{"mounts", "env", "env_pass", "limits",
-                                                                 "seccomp.allow", "seccomp.rules"};
-    const std::string& tag = v.Tag();
-    if (tag.empty() || tag == "?" || tag == "!") return true;
-    if (tag == "!reset" && may_reset && std::find(kResettable.begin(), kResettable.end(), path) != kResettable.end()) {
-      return true;
-    }
-    if (tag == "!reset") {
-      error(v, k, path, "!reset applies only to mounts, env, env_pass, limits, seccomp.allow and seccomp.rules");
-    } else {
-      error(v, k, path, fmt::format("unknown tag {} (the one tag hutch knows is !reset)", tag));
-    }
-    return false;
+  if (events.second_document) {
+    errors_.push_back(Diagnostic{position(*events.second_document), "",
+                                 "a second YAML document; a policy file holds one"});
   }
+  return errors_.empty();
+}
 
-  std::optional<std::string> string_of(const YAML::Node& v, const YAML::Node& k, const std::string& path) {
-    if (!v.IsScalar()) {
-      error(v, k, path, fmt::format("expected a string, got {}", describe(v)));
-      return std::nullopt;
-    }
-    return v.Scalar();
-  }
+Position Parser::position(const YAML::Mark& mark) const {
+  if (mark.is_null()) return Position{file_, 1, 1};
+  return Position{file_, mark.line + 1, mark.column + 1};
+}
 
-  std::optional<bool> bool_of(const YAML::Node& v, const YAML::Node& k, const std::string& path) {
-    if (v.IsScalar() && v.Scalar() == "true") return true;
-    if (v.IsScalar() && v.Scalar() == "false") return false;
-    error(v, k, path, fmt::format("expected true or false, got {}", describe(v)));
-    return std::nullopt;
-  }
+// Errors point at the value; a value that is absent (`key:`) has no place of its own
+// (yaml-cpp puts it where the next token starts), so they point at its key then.
+void Parser::error(const YAML::Node& at, const YAML::Node& fallback, const std::string& key, std::string message) {
+  const YAML::Mark mark = at.Mark().is_null() || at.IsNull() ? fallback.Mark() : at.Mark();
+  errors_.push_back(Diagnostic{position(mark), key, std::move(message)});
+}
 
-  std::optional<std::uint32_t> id_of(const YAML::Node& v, const YAML::Node& k, const std::string& path) {
-    std::uint32_t value = 0;
-    if (v.IsScalar()) {
-      const std::string& t = v.Scalar();
-      const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
-      if (!t.empty() && ec == std::errc() && end == t.data() + t.size() && value != 0xFFFFFFFFu) return value;
-    }
-    error(v, k, path, fmt::format("expected a number from 0 to 4294967294, got {}", describe(v)));
-    return std::nullopt;
-  }
-
-  // Absolute, normalized sandbox path.
-  std::optional<std::string> sandbox_path_of(const YAML::Node& v, const YAML::Node& k, const std::string& path) {
-    const std::optional<std::string> text = string_of(v, k, path);
-    if (!text) return std::nullopt;
-    try {
-      return hutch::path::normalize_absolute(*text);
-    } catch (const Error& e) {
-      error(v, k, path, fmt::format("{} (expected an absolute path inside the sandbox)", e.message()));
-      return std::nullopt;
-    }
-  }
-
-  // A host path: ${CWD} and ${HOME} expanded, relative to the policy file's folder.
-  std::optional<std::string> host_path_of(const YAML::Node& v, const YAML::Node& k, const std::string& path) {
-    const std::optional<std::string> text = string_of(v, k, path);
-    if (!text) return std::nullopt;
-    std::string out;
-    for (std::size_t i = 0; i < text->size(); ++i) {
-      if (text->compare(i, 2, "${") != 0) {
-        out.push_back((*text)[i]);
-        continue;
-      }
-      const std::size_t close = text->find('}', i);
-      const std::string name = text->substr(i + 2, close == std::string::npos ? std::string::npos : close - i - 2);
-      if (close != std::string::npos && name == "CWD") {
-        out += subst_.cwd;
-      } else if (close != std::string::npos && name == "HOME") {
-        out += subst_.home;
-      } else if (close == std::string::npos) {
-        error(v, k, path, fmt::format("{:?}: ${{ without its closing }}", *text));
-        return std::nullopt;
-      } else {
-        error(v, k, path, fmt::format("unknown variable ${{{}}} in {:?} (known: ${{CWD}}, ${{HOME}})", name, *text));
-        return std::nullopt;
-      }
-      i = close;
-    }
-    if (out.empty()) {
-      error(v, k, path, "expected a host path, got an empty string");
-      return std::nullopt;
-    }
-    if (out.front() != '/') out = (dir_.empty() || dir_ == "/" ? dir_ : dir_ + "/") + out;
-    return out;
-  }
-
-  void top_level(const YAML::Node& root) {
-    bool has_version = false;
-    for_each_entry(root, "", [&](const std::string& key, const std::string& path, const YAML::Node& k,
-                                 const YAML::Node& v) {
-      if (key == "version") {
-        has_version = true;
-        if (!v.IsScalar() || v.Scalar() != "1") {
-          error(v, k, path, fmt::format("expected 1, got {} (this hutch reads policy version 1)", describe(v)));
-        }
-      } else if (std::find(kReservedKeys.begin(), kReservedKeys.end(), key) != kReservedKeys.end()) {
-        error(k, root, path, "not supported yet by this version of hutch");
-      } else if (!top_entry(key, path, k, v)) {
-        error(k, root, path, fmt::format("unknown key{}", suggestion(key, kTopKeys)));
-      }
-    });
-    if (!has_version) {
-      errors_.push_back(Diagnostic{Position{file_, 1, 1}, "version", "missing (a policy starts with version: 1)"});
-    }
-  }
-
-  // Returns false for an unknown key.
-  bool top_entry(const std::string& key, const std::string& path, const YAML::Node& k, const YAML::Node& v) {
-    if (key == "extends") {
-      layer_.extends = string_of(v, k, path);
-      layer_.extends_at = position(v.Mark().is_null() ? k.Mark() : v.Mark());
-    } else if (key == "description") {
-      layer_.description = string_of(v, k, path);
-    } else if (key == "rootfs") {
-      parse_rootfs(k, v, path);
-    } else if (key == "user") {
-      parse_user(k, v, path);
-    } else if (key == "hostname") {
-      if (auto name = string_of(v, k, path)) {
-        if (auto problem = hostname_problem(*name)) error(v, k, path, *problem);
-        else layer_.hostname = name;
-      }
-    } else if (key == "namespaces") {
-      parse_namespaces(k, v, path);
-    } else if (key == "network") {
-      parse_network(k, v, path);
-    } else if (key == "mounts") {
-      parse_mounts(k, v, path);
-    } else if (key == "env") {
-      parse_env(k, v, path);
-    } else if (key == "env_pass") {
-      parse_env_pass(k, v, path);
-    } else if (key == "workdir") {
-      layer_.workdir = sandbox_path_of(v, k, path);
-    } else if (key == "init") {
-      layer_.init = bool_of(v, k, path);
-    } else if (key == "limits") {
-      parse_limits(k, v, path);
-    } else if (key == "seccomp") {
-      parse_seccomp(k, v, path);
-    } else {
-      return false;
-    }
+// `!reset` on the lists and maps a child may replace; no other tag anywhere.
+bool Parser::tag_ok(const YAML::Node& v, const YAML::Node& k, const std::string& path, bool may_reset) {
+  static constexpr std::array<std::string_view, 6> kResettable{"mounts", "env", "env_pass", "limits",
+                                                               "seccomp.allow", "seccomp.rules"};
+  const std::string& tag = v.Tag();
+  if (tag.empty() || tag == "?" || tag == "!") return true;
+  if (tag == "!reset" && may_reset && std::find(kResettable.begin(), kResettable.end(), path) != kResettable.end()) {
     return true;
   }
+  if (tag == "!reset") {
+    error(v, k, path, "!reset applies only to mounts, env, env_pass, limits, seccomp.allow and seccomp.rules");
+  } else {
+    error(v, k, path, fmt::format("unknown tag {} (the one tag hutch knows is !reset)", tag));
+  }
+  return false;
+}
 
-  bool expect_map(const YAML::Node& k, const YAML::Node& v, const std::string& path, std::string_view example) {
-    if (v.IsMap()) return true;
-    error(v, k, path, fmt::format("expected a map like {}, got {}", example, describe(v)));
+std::optional<std::string> Parser::string_of(const YAML::Node& v, const YAML::Node& k, const std::string& path) {
+  if (!v.IsScalar()) {
+    error(v, k, path, fmt::format("expected a string, got {}", describe(v)));
+    return std::nullopt;
+  }
+  return v.Scalar();
+}
+
+std::optional<bool> Parser::bool_of(const YAML::Node& v, const YAML::Node& k, const std::string& path) {
+  if (v.IsScalar() && v.Scalar() == "true") return true;
+  if (v.IsScalar() && v.Scalar() == "false") return false;
+  error(v, k, path, fmt::format("expected true or false, got {}", describe(v)));
+  return std::nullopt;
+}
+
+std::optional<std::uint32_t> Parser::id_of(const YAML::Node& v, const YAML::Node& k, const std::string& path) {
+  std::uint32_t value = 0;
+  if (v.IsScalar()) {
+    const std::string& t = v.Scalar();
+    const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
+    if (!t.empty() && ec == std::errc() && end == t.data() + t.size() && value != 0xFFFFFFFFu) return value;
+  }
+  error(v, k, path, fmt::format("expected a number from 0 to 4294967294, got {}", describe(v)));
+  return std::nullopt;
+}
+
+// Absolute, normalized sandbox path.
+std::optional<std::string> Parser::sandbox_path_of(const YAML::Node& v, const YAML::Node& k, const std::string& path) {
+  const std::optional<std::string> text = string_of(v, k, path);
+  if (!text) return std::nullopt;
+  try {
+    return hutch::path::normalize_absolute(*text);
+  } catch (const Error& e) {
+    error(v, k, path, fmt::format("{} (expected an absolute path inside the sandbox)", e.message()));
+    return std::nullopt;
+  }
+}
+
+// A host path: ${CWD} and ${HOME} expanded, relative to the policy file's folder.
+std::optional<std::string> Parser::host_path_of(const YAML::Node& v, const YAML::Node& k, const std::string& path) {
+  const std::optional<std::string> text = string_of(v, k, path);
+  if (!text) return std::nullopt;
+  std::string out;
+  for (std::size_t i = 0; i < text->size(); ++i) {
+    if (text->compare(i, 2, "${") != 0) {
+      out.push_back((*text)[i]);
+      continue;
+    }
+    const std::size_t close = text->find('}', i);
+    const std::string name = text->substr(i + 2, close == std::string::npos ? std::string::npos : close - i - 2);
+    if (close != std::string::npos && name == "CWD") {
+      out += subst_.cwd;
+    } else if (close != std::string::npos && name == "HOME") {
+      out += subst_.home;
+    } else if (close == std::string::npos) {
+      error(v, k, path, fmt::format("{:?}: ${{ without its closing }}", *text));
+      return std::nullopt;
+    } else {
+      error(v, k, path, fmt::format("unknown variable ${{{}}} in {:?} (known: ${{CWD}}, ${{HOME}})", name, *text));
+      return std::nullopt;
+    }
+    i = close;
+  }
+  if (out.empty()) {
+    error(v, k, path, "expected a host path, got an empty string");
+    return std::nullopt;
+  }
+  if (out.front() != '/') out = (dir_.empty() || dir_ == "/" ? dir_ : dir_ + "/") + out;
+  return out;
+}
+
+void Parser::top_level(const YAML::Node& root) {
+  bool has_version = false;
+  for_each_entry(root, "", [&](const std::string& key, const std::string& path, const YAML::Node& k,
+                               const YAML::Node& v) {
+    if (key == "version") {
+      has_version = true;
+      if (!v.IsScalar() || v.Scalar() != "1") {
+        error(v, k, path, fmt::format("expected 1, got {} (this hutch reads policy version 1)", describe(v)));
+      }
+    } else if (std::find(kReservedKeys.begin(), kReservedKeys.end(), key) != kReservedKeys.end()) {
+      error(k, root, path, "not supported yet by this version of hutch");
+    } else if (!top_entry(key, path, k, v)) {
+      error(k, root, path, fmt::format("unknown key{}", suggestion(key, kTopKeys)));
+    }
+  });
+  if (!has_version) {
+    errors_.push_back(Diagnostic{Position{file_, 1, 1}, "version", "missing (a policy starts with version: 1)"});
+  }
+}
+
+// Returns false for an unknown key.
+bool Parser::top_entry(const std::string& key, const std::string& path, const YAML::Node& k, const YAML::Node& v) {
+  if (key == "extends") {
+    layer_.extends = string_of(v, k, path);
+    layer_.extends_at = position(v.Mark().is_null() ? k.Mark() : v.Mark());
+  } else if (key == "description") {
+    layer_.description = string_of(v, k, path);
+  } else if (key == "rootfs") {
+    parse_rootfs(k, v, path);
+  } else if (key == "user") {
+    parse_user(k, v, path);
+  } else if (key == "hostname") {
+    if (auto name = string_of(v, k, path)) {
+      if (auto problem = hostname_problem(*name)) error(v, k, path, *problem);
+      else layer_.hostname = name;
+    }
+  } else if (key == "namespaces") {
+    parse_namespaces(k, v, path);
+  } else if (key == "network") {
+    parse_network(k, v, path);
+  } else if (key == "mounts") {
+    parse_mounts(k, v, path);
+  } else if (key == "env") {
+    parse_env(k, v, path);
+  } else if (key == "env_pass") {
+    parse_env_pass(k, v, path);
+  } else if (key == "workdir") {
+    layer_.workdir = sandbox_path_of(v, k, path);
+  } else if (key == "init") {
+    layer_.init = bool_of(v, k, path);
+  } else if (key == "limits") {
+    parse_limits(k, v, path);
+  } else if (key == "seccomp") {
+    parse_seccomp(k, v, path);
+  } else {
     return false;
   }
+  return true;
+}
 
-  void unknown_in(const YAML::Node& k, const YAML::Node& parent, const std::string& path,
-                  std::initializer_list<std::string_view> known) {
-    error(k, parent, path, fmt::format("unknown key{}", suggestion(k.Scalar(), known)));
-  }
+bool Parser::expect_map(const YAML::Node& k, const YAML::Node& v, const std::string& path, std::string_view example) {
+  if (v.IsMap()) return true;
+  error(v, k, path, fmt::format("expected a map like {}, got {}", example, describe(v)));
+  return false;
+}
 
-  void parse_rootfs(const YAML::Node& k, const YAML::Node& v, const std::string& path) {
-    if (!expect_map(k, v, path, "{path: ./rootfs}")) return;
-    for_each_entry(v, path, [&](const std::string& key, const std::string& p, const YAML::Node& kk,
-                                const YAML::Node& vv) {
-      if (key == "path") layer_.rootfs = host_path_of(vv, kk, p);
-      else unknown_in(kk, v, p, {"path"});
-    });
-    if (!v["path"]) error(v, k, path, "expected a map like {path: ./rootfs}, without path");
-  }
+void Parser::unknown_in(const YAML::Node& k, const YAML::Node& parent, const std::string& path,
+                        std::initializer_list<std::string_view> known) {
+  error(k, parent, path, fmt::format("unknown key{}", suggestion(k.Scalar(), known)));
+}
 
-  void parse_user(const YAML::Node& k, const YAML::Node& v, const std::string& path) {
-    if (!expect_map(k, v, path, "{uid: 1000, gid: 1000}")) return;
-    for_each_entry(v, path, [&](const std::string& key, const std::string& p, const YAML::Node& kk,
-                                const YAML::Node& vv) {
-      if (key == "uid") layer_.uid = id_of(vv, kk, p);
-      else if (key == "gid") layer_.gid = id_of(vv, kk, p);
-      else unknown_in(kk, v, p, {"uid", "gid"});
-    });
-  }
+void Parser::parse_rootfs(const YAML::Node& k, const YAML::Node& v, const std::string& path) {
+  if (!expect_map(k, v, path, "{path: ./rootfs}")) return;
+  for_each_entry(v, path, [&](const std::string& key, const std::string& p, const YAML::Node& kk,
+                              const YAML::Node& vv) {
+    if (key == "path") layer_.rootfs = host_path_of(vv, kk, p);
+    else unknown_in(kk, v, p, {"path"});
+  });
+  if (!v["path"]) error(v, k, path, "expected a map like {path: ./rootfs}, without path");
+}
 
-  void parse_namespaces(const YAML::Node& k, const YAML::Node& v, const std::string& path) {
-    if (!expect_map(k, v, path, "{nested_user: false}")) return;
-    for_each_entry(v, path, [&](const std::string& key, const std::string& p, const YAML::Node& kk,
-                                const YAML::Node& vv) {
-      if (key == "nested_user") layer_.nested_user_namespaces = bool_of(vv, kk, p);
-      else unknown_in(kk, v, p, {"nested_user"});
-    });
-  }
+void Parser::parse_user(const YAML::Node& k, const YAML::Node& v, const std::string& path) {
+  if (!expect_map(k, v, path, "{uid: 1000, gid: 1000}")) return;
+  for_each_entry(v, path, [&](const std::string& key, const std::string& p, const YAML::Node& kk,
+                              const YAML::Node& vv) {
+    if (key == "uid") layer_.uid = id_of(vv, kk, p);
+    else if (key == "gid") layer_.gid = id_of(vv, kk, p);
+    else unknown_in(kk, v, p, {"uid", "gid"});
+  });
+}
 
-  void parse_network(const YAML::Node& k, const YAML::Node& v, const std::string& path) {
-    const std::optional<std::string> mode = string_of(v, k, path);
-    if (!mode) return;
-    if (*mode == "none") layer_.network = Network::None;
-    else if (*mode == "loopback") layer_.network = Network::Loopback;
-    else if (*mode == "host") layer_.network = Network::Host;
-    else error(v, k, path, fmt::format("expected none, loopback or host, got {:?}", *mode));
-  }
+void Parser::parse_namespaces(const YAML::Node& k, const YAML::Node& v, const std::string& path) {
+  if (!expect_map(k, v, path, "{nested_user: false}")) return;
+  for_each_entry(v, path, [&](const std::string& key, const std::string& p, const YAML::Node& kk,
+                              const YAML::Node& vv) {
+    if (key == "nested_user") layer_.nested_user_namespaces = bool_of(vv, kk, p);
+    else unknown_in(kk, v, p, {"nested_user"});
+  });
+}
 
-  template <typename T>
-  bool start_patch(Patch<T>& patch, const YAML::Node& k, const YAML::Node& v, const std::string& path, bool want_map) {
-    patch.present = true;
-    patch.reset = v.Tag() == "!reset";
-    if (!v.Tag().empty() && v.Tag() != "!reset" && v.Tag() != "?" && v.Tag() != "!") {
-      error(v, k, path, fmt::format("unknown tag {} (the one tag hutch knows is !reset)", v.Tag()));
-      return false;
-    }
-    if (want_map ? v.IsMap() : v.IsSequence()) return true;
-    // `key: !reset` alone clears (yaml-cpp reads a tagged nothing as an empty string)
-    if (patch.reset && (v.IsNull() || (v.IsScalar() && v.Scalar().empty()))) return true;
-    error(v, k, path, fmt::format("expected a {}, got {}", want_map ? "map" : "list", describe(v)));
-    return false;
-  }
+void Parser::parse_network(const YAML::Node& k, const YAML::Node& v, const std::string& path) {
+  const std::optional<std::string> mode = string_of(v, k, path);
+  if (!mode) return;
+  if (*mode == "none") layer_.network = Network::None;
+  else if (*mode == "loopback") layer_.network = Network::Loopback;
+  else if (*mode == "host") layer_.network = Network::Host;
+  else error(v, k, path, fmt::format("expected none, loopback or host, got {:?}", *mode));
+}
 
-  void parse_mounts(const YAML::Node& k, const YAML::Node& v, const std::string& path) {
-    if (!start_patch(layer_.mounts, k, v, path, false) || !v.IsSequence()) return;
-    std::map<std::string, std::size_t> targets;
-    for (std::size_t i = 0; i < v.size(); ++i) {
-      const std::string p = fmt::format("{}[{}]", path, i);
-      const YAML::Node entry = v[i];
-      if (!tag_ok(entry, v, p, false)) continue;
-      if (!entry.IsMap()) {
-        error(entry, v, p, fmt::format("expected a map like {{type: bind, source: ./src, target: /src}}, got {}",
-                                       describe(entry)));
-        continue;
-      }
-      const std::optional<std::string> type = mount_type(entry, p);
-      if (!type) continue;
-      if (*type == "sysfs") {
-        if (auto [it, fresh] = targets.emplace("/sys", i); !fresh) {
-          error(entry, entry, p, fmt::format("/sys is already the target of {}[{}]", path, it->second));
-          continue;
-        }
-        parse_sysfs(entry, p);
-        continue;
-      }
-      std::optional<Mount> m = parse_mount(entry, *type, p);
-      if (!m) continue;
-      if (auto [it, fresh] = targets.emplace(m->target, i); !fresh) {
-        error(entry["target"], entry, p + ".target",
-              fmt::format("{} is already the target of {}[{}]", m->target, path, it->second));
-        continue;
-      }
-      layer_.mounts.items.push_back(std::move(*m));
-    }
-  }
-
-  std::optional<std::string> mount_type(const YAML::Node& entry, const std::string& path) {
-    const YAML::Node type_node = entry["type"];
-    if (!type_node) {
-      error(entry, entry, path + ".type", "missing (expected bind, tmpfs or sysfs)");
-      return std::nullopt;
-    }
-    const std::optional<std::string> type = string_of(type_node, entry, path + ".type");
-    if (type && *type != "bind" && *type != "tmpfs" && *type != "sysfs") {
-      error(type_node, entry, path + ".type", fmt::format("expected bind, tmpfs or sysfs, got {:?}", *type));
-      return std::nullopt;
-    }
-    return type;
-  }
-
-  // `- type: sysfs` (target /sys, the only place it may go): a read-only /sys.
-  void parse_sysfs(const YAML::Node& entry, const std::string& path) {
-    const std::size_t errors_before = errors_.size();
-    for_each_entry(entry, path, [&](const std::string& key, const std::string& p, const YAML::Node& kk,
-                                    const YAML::Node& vv) {
-      if (key == "type") return;
-      if (key != "target") {
-        error(kk, entry, p, "does not apply to a sysfs mount (it is read-only, at /sys)");
-      } else if (auto t = sandbox_path_of(vv, kk, p); t && *t != "/sys") {
-        error(vv, kk, p, fmt::format("a sysfs mount goes at /sys, not {}", *t));
-      }
-    });
-    if (errors_.size() == errors_before) layer_.mount_sys = true;
-  }
-
-  std::optional<Mount> parse_mount(const YAML::Node& entry, const std::string& type, const std::string& path) {
-    Mount m;
-    m.type = type == "tmpfs" ? MountType::Tmpfs : MountType::Bind;
-    m.readonly = type == "bind";  // binds are read-only unless they say otherwise
-    const std::size_t errors_before = errors_.size();
-    bool has_target = false;
-    bool has_source = false;
-    for_each_entry(entry, path, [&](const std::string& key, const std::string& p, const YAML::Node& kk,
-                                    const YAML::Node& vv) {
-      if (std::find(kMountKeys.begin(), kMountKeys.end(), key) == kMountKeys.end()) {
-        error(kk, entry, p, fmt::format("unknown key{}", suggestion(key, kMountKeys)));
-      } else if (key == "type") {
-        return;
-      } else if (!applies(key, type)) {
-        error(kk, entry, p, fmt::format("does not apply to a {} mount", type));
-      } else if (key == "target") {
-        has_target = true;
-        if (auto t = sandbox_path_of(vv, kk, p)) {
-          if (auto problem = mount_target_problem(*t)) error(vv, kk, p, *problem);
-          else m.target = *t;
-        }
-      } else if (key == "source") {
-        has_source = true;
-        if (auto src = host_path_of(vv, kk, p)) m.source = *src;
-      } else if (key == "readonly") {
-        if (auto b = bool_of(vv, kk, p)) m.readonly = *b;
-      } else if (key == "optional") {
-        if (auto b = bool_of(vv, kk, p)) m.optional = *b;
-      } else if (key == "size") {
-        // SECURITY: tmpfs reads size=0 as "no limit"; a page is the least that limits.
-        m.size = size_of(vv, kk, p, 4096);
-      } else if (key == "mode") {
-        if (auto text = string_of(vv, kk, p)) {
-          if (auto mode = parse_mode(*text)) m.mode = *mode;
-          else error(vv, kk, p, fmt::format("expected octal permission bits like 1777 or 0755, got {:?}", *text));
-        }
-      }
-    });
-    if (!has_target) error(entry, entry, path + ".target", "missing (expected an absolute path inside the sandbox)");
-    if (type == "bind" && !has_source) error(entry, entry, path + ".source", "missing (expected a host path)");
-    if (errors_.size() != errors_before) return std::nullopt;
-    return m;
-  }
-
-  static bool applies(const std::string& key, const std::string& type) {
-    if (key == "source" || key == "readonly" || key == "optional") return type == "bind";
-    if (key == "size" || key == "mode") return type == "tmpfs";
-    return true;  // target
-  }
-
-  static std::optional<std::uint32_t> parse_mode(const std::string& text) {
-    if (text.empty() || text.size() > 4) return std::nullopt;
-    std::uint32_t mode = 0;
-    for (char c : text) {
-      if (c < '0' || c > '7') return std::nullopt;
-      mode = mode * 8 + static_cast<std::uint32_t>(c - '0');
-    }
-    return mode;
-  }
-
-  void parse_limits(const YAML::Node& k, const YAML::Node& v, const std::string& path) {
-    if (!start_patch(layer_.limits, k, v, path, true) || !v.IsMap()) return;
-    Limits& l = layer_.limits.items;
-    for_each_entry(v, path, [&](const std::string& key, const std::string& p, const YAML::Node& kk,
-                                const YAML::Node& vv) {
-      if (key == "memory") l.memory = size_of(vv, kk, p, 1);
-      else if (key == "swap") l.swap = size_of(vv, kk, p, 0);
-      else if (key == "processes") l.processes = count_of(vv, kk, p, 1, 1u << 22);
-      else if (key == "cpu_time") l.cpu_time = duration_of(vv, kk, p);
-      else if (key == "wall_time") l.wall_time = duration_of(vv, kk, p);
-      else if (key == "cpus") l.cpus_millis = cpus_of(vv, kk, p);
-      else if (key == "cpuset") l.cpuset = cpuset_of(vv, kk, p);
-      else if (key == "output") l.output = size_of(vv, kk, p, 0);
-      else if (key == "file_size") l.file_size = size_of(vv, kk, p, 0);
-      else if (key == "open_files") l.open_files = count_of(vv, kk, p, 3, 1u << 20);
-      else if (key == "stack") l.stack = size_of(vv, kk, p, 1);
-      else error(kk, v, p, fmt::format("unknown key{}", suggestion(key, kLimitKeys)));
-    });
-  }
-
-  // A size of at least `minimum` bytes.
-  std::optional<std::uint64_t> size_of(const YAML::Node& v, const YAML::Node& k, const std::string& path,
-                                       std::uint64_t minimum) {
-    if (!v.IsScalar()) {
-      error(v, k, path, fmt::format("expected a size like 64M, got {}", describe(v)));
-      return std::nullopt;
-    }
-    std::uint64_t bytes = 0;
-    try {
-      bytes = units::parse_size(v.Scalar());
-    } catch (const Error& e) {
-      error(v, k, path, e.message());
-      return std::nullopt;
-    }
-    if (bytes < minimum) {
-      error(v, k, path, fmt::format("expected a size of at least {}, got {:?}", units::format_size(minimum),
-                                    v.Scalar()));
-      return std::nullopt;
-    }
-    return bytes;
-  }
-
-  // A positive duration.
-  std::optional<std::chrono::milliseconds> duration_of(const YAML::Node& v, const YAML::Node& k,
-                                                       const std::string& path) {
-    if (!v.IsScalar()) {
-      error(v, k, path, fmt::format("expected a duration like 2s or 1500ms, got {}", describe(v)));
-      return std::nullopt;
-    }
-    try {
-      const std::chrono::milliseconds d = units::parse_duration(v.Scalar());
-      if (d.count() > 0) return d;
-      error(v, k, path, fmt::format("expected a duration of at least 1ms, got {:?}", v.Scalar()));
-    } catch (const Error& e) {
-      error(v, k, path, e.message());
-    }
-    return std::nullopt;
-  }
-
-  std::optional<std::uint64_t> count_of(const YAML::Node& v, const YAML::Node& k, const std::string& path,
-                                        std::uint64_t minimum, std::uint64_t maximum) {
-    std::uint64_t value = 0;
-    if (v.IsScalar()) {
-      const std::string& t = v.Scalar();
-      const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
-      if (!t.empty() && ec == std::errc() && end == t.data() + t.size() && value >= minimum && value <= maximum) {
-        return value;
-      }
-    }
-    error(v, k, path, fmt::format("expected a whole number from {} to {}, got {}", minimum, maximum, describe(v)));
-    return std::nullopt;
-  }
-
-  // "1", "0.5", "1.25": a CPU quota in CPUs, at most 3 decimals, from 0.001 to 4096.
-  std::optional<std::uint32_t> cpus_of(const YAML::Node& v, const YAML::Node& k, const std::string& path) {
-    if (v.IsScalar()) {
-      const std::string& t = v.Scalar();
-      const std::size_t dot = t.find('.');
-      const std::string whole = t.substr(0, dot);
-      const std::string fraction = dot == std::string::npos ? "" : t.substr(dot + 1);
-      const auto digits = [](const std::string& s) {
-        return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-      };
-      if (!whole.empty() && whole.size() <= 4 && digits(whole) && digits(fraction) && fraction.size() <= 3 &&
-          (dot == std::string::npos || !fraction.empty())) {
-        std::uint32_t millis = static_cast<std::uint32_t>(std::stoul(whole)) * 1000;
-        std::string padded = fraction + std::string(3 - fraction.size(), '0');
-        millis += static_cast<std::uint32_t>(std::stoul(padded));
-        if (millis >= 1 && millis <= 4096 * 1000) return millis;
-      }
-    }
-    error(v, k, path, fmt::format("expected a number of CPUs like 1 or 1.5 (0.001 to 4096), got {}", describe(v)));
-    return std::nullopt;
-  }
-
-  // "0", "0-3", "0-1,4": CPU numbers below 8192 and ascending ranges.
-  std::optional<std::string> cpuset_of(const YAML::Node& v, const YAML::Node& k, const std::string& path) {
-    if (v.IsScalar() && cpuset_valid(v.Scalar())) return v.Scalar();
-    error(v, k, path, fmt::format("expected CPU numbers like 0-1,3, got {}", describe(v)));
-    return std::nullopt;
-  }
-
-  static bool cpuset_valid(std::string_view text) {
-    if (text.empty()) return false;
-    while (true) {
-      const std::size_t comma = text.find(',');
-      const std::string_view item = text.substr(0, comma);
-      const std::size_t dash = item.find('-');
-      const auto number = [](std::string_view s) -> std::optional<unsigned> {
-        unsigned n = 0;
-        const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-        if (s.empty() || ec != std::errc() || end != s.data() + s.size() || n >= 8192) return std::nullopt;
-        return n;
-      };
-      const std::optional<unsigned> first = number(item.substr(0, dash));
-      const std::optional<unsigned> last = dash == std::string_view::npos ? first : number(item.substr(dash + 1));
-      if (!first || !last || *last < *first) return false;
-      if (comma == std::string_view::npos) return true;
-      text.remove_prefix(comma + 1);
-    }
-  }
-
-  void parse_seccomp(const YAML::Node& k, const YAML::Node& v, const std::string& path) {
-    if (!expect_map(k, v, path, "{default: errno(ENOSYS), allow: [\"@system-service\"]}")) return;
-    SeccompLayer& s = layer_.seccomp;
-    for_each_entry(v, path, [&](const std::string& key, const std::string& p, const YAML::Node& kk,
-                                const YAML::Node& vv) {
-      if (key == "default") {
-        s.default_action = action_of(vv, kk, p);
-      } else if (key == "baseline") {
-        s.baseline = action_of(vv, kk, p);
-        if (s.baseline && (s.baseline->kind == seccomp::Action::Kind::Allow ||
-                           s.baseline->kind == seccomp::Action::Kind::Log)) {
-          error(vv, kk, p, "expected errno(NAME), kill or trap (to lift one baseline item, allow it by name)");
-          s.baseline.reset();
-        }
-      } else if (key == "allow") {
-        if (!start_patch(s.allow, kk, vv, p, false) || !vv.IsSequence()) return;
-        for (std::size_t i = 0; i < vv.size(); ++i) {
-          const std::string pi = fmt::format("{}[{}]", p, i);
-          if (!tag_ok(vv[i], vv, pi, false)) continue;
-          if (auto name = syscall_or_group_of(vv[i], vv, pi)) s.allow.items.push_back(seccomp::Rule{*name, {}, {}});
-        }
-      } else if (key == "rules") {
-        if (!start_patch(s.rules, kk, vv, p, false) || !vv.IsSequence()) return;
-        for (std::size_t i = 0; i < vv.size(); ++i) {
-          const std::string pi = fmt::format("{}[{}]", p, i);
-          if (tag_ok(vv[i], vv, pi, false)) parse_seccomp_rule(vv[i], vv, pi);
-        }
-      } else {
-        error(kk, v, p, fmt::format("unknown key{}",
-                                    suggestion(key, std::array<std::string_view, 4>{"default", "baseline", "allow",
-                                                                                    "rules"})));
-      }
-    });
-    for (const seccomp::Rule& allowed : s.allow.items) {
-      for (const seccomp::Rule& rule : s.rules.items) {
-        if (rule.same_key(allowed)) {
-          error(v["allow"], v, path + ".allow",
-                fmt::format("{} is allowed here and given a rule ({}) too: keep one", allowed.syscall,
-                            seccomp::format_action(rule.action)));
-        }
-      }
-    }
-  }
-
-  std::optional<seccomp::Action> action_of(const YAML::Node& v, const YAML::Node& k, const std::string& path) {
-    const std::optional<std::string> text = string_of(v, k, path);
-    if (!text) return std::nullopt;
-    try {
-      return seccomp::parse_action(*text);
-    } catch (const Error& e) {
-      error(v, k, path, e.message());
-      return std::nullopt;
-    }
-  }
-
-  std::optional<std::string> syscall_or_group_of(const YAML::Node& v, const YAML::Node& k, const std::string& path) {
-    const std::optional<std::string> name = string_of(v, k, path);
-    if (!name) return std::nullopt;
-    if (name->rfind('@', 0) == 0) {
-      if (*name == "@known" || seccomp::find_group(*name)) return name;
-      const std::optional<std::string> near = seccomp::nearest_group(*name);
-      error(v, k, path, fmt::format("unknown group \"{}\"{}", *name,
-                                    near ? fmt::format(" (did you mean \"{}\"?)", *near) : ""));
-      return std::nullopt;
-    }
-    if (seccomp::is_known_syscall(*name)) return name;
-    const std::optional<std::string> near = seccomp::nearest_syscall(*name);
-    error(v, k, path, fmt::format("unknown system call \"{}\"{}", *name,
-                                  near ? fmt::format(" (did you mean \"{}\"?)", *near) : ""));
-    return std::nullopt;
-  }
-
-  // {syscall: NAME | syscalls: [NAME, ...], action: ACTION, args: [CONDITION, ...]}
-  void parse_seccomp_rule(const YAML::Node& entry, const YAML::Node& parent, const std::string& path) {
+void Parser::parse_mounts(const YAML::Node& k, const YAML::Node& v, const std::string& path) {
+  if (!start_patch(layer_.mounts, k, v, path, false) || !v.IsSequence()) return;
+  std::map<std::string, std::size_t> targets;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const std::string p = fmt::format("{}[{}]", path, i);
+    const YAML::Node entry = v[i];
+    if (!tag_ok(entry, v, p, false)) continue;
     if (!entry.IsMap()) {
-      error(entry, parent, path, fmt::format("expected a map like {{syscall: ptrace, action: kill}}, got {}",
-                                             describe(entry)));
-      return;
+      error(entry, v, p, fmt::format("expected a map like {{type: bind, source: ./src, target: /src}}, got {}",
+                                     describe(entry)));
+      continue;
     }
-    const std::size_t errors_before = errors_.size();
-    std::vector<std::string> names;
-    std::optional<seccomp::Action> action;
-    std::vector<seccomp::Condition> args;
-    YAML::Node args_node;
-    for_each_entry(entry, path, [&](const std::string& key, const std::string& p, const YAML::Node& kk,
-                                    const YAML::Node& vv) {
-      if (key == "syscall") {
-        if (auto n = syscall_or_group_of(vv, kk, p)) names.push_back(*n);
-      } else if (key == "syscalls") {
-        if (!vv.IsSequence() || vv.size() == 0) {
-          error(vv, kk, p, fmt::format("expected a list of system calls, got {}", describe(vv)));
-          return;
-        }
-        for (std::size_t i = 0; i < vv.size(); ++i) {
-          if (auto n = syscall_or_group_of(vv[i], vv, fmt::format("{}[{}]", p, i))) names.push_back(*n);
-        }
-      } else if (key == "action") {
-        action = action_of(vv, kk, p);
-      } else if (key == "args") {
-        args_node = vv;
-        parse_conditions(vv, kk, p, args);
-      } else {
-        error(kk, entry, p, fmt::format("unknown key{}", suggestion(key, std::array<std::string_view, 4>{
-                                                                              "syscall", "syscalls", "action", "args"})));
-      }
-    });
-    if (entry["syscall"] && entry["syscalls"]) error(entry, entry, path, "give syscall or syscalls, not both");
-    if (!entry["syscall"] && !entry["syscalls"]) error(entry, entry, path + ".syscall", "missing (expected a system call name)");
-    if (!entry["action"]) error(entry, entry, path + ".action", "missing (expected allow, kill, trap, log or errno(NAME))");
-    if (!args.empty()) {
-      const bool groups = std::any_of(names.begin(), names.end(), [](const std::string& n) { return n[0] == '@'; });
-      if (groups || names.size() > 1) {
-        error(args_node, entry, path + ".args", "conditions apply to one system call (name it with syscall:)");
-      }
-    }
-    if (errors_.size() != errors_before || !action) return;
-    for (const std::string& name : names) {
-      seccomp::Rule rule{name, *action, args};
-      const auto same = std::find_if(layer_.seccomp.rules.items.begin(), layer_.seccomp.rules.items.end(),
-                                     [&](const seccomp::Rule& r) { return r.same_key(rule); });
-      if (same != layer_.seccomp.rules.items.end()) {
-        error(entry, entry, path, fmt::format("a rule for {} with the same conditions comes earlier", name));
+    const std::optional<std::string> type = mount_type(entry, p);
+    if (!type) continue;
+    if (*type == "sysfs") {
+      if (auto [it, fresh] = targets.emplace("/sys", i); !fresh) {
+        error(entry, entry, p, fmt::format("/sys is already the target of {}[{}]", path, it->second));
         continue;
       }
-      layer_.seccomp.rules.items.push_back(std::move(rule));
+      parse_sysfs(entry, p);
+      continue;
     }
+    std::optional<Mount> m = parse_mount(entry, *type, p);
+    if (!m) continue;
+    if (auto [it, fresh] = targets.emplace(m->target, i); !fresh) {
+      error(entry["target"], entry, p + ".target",
+            fmt::format("{} is already the target of {}[{}]", m->target, path, it->second));
+      continue;
+    }
+    layer_.mounts.items.push_back(std::move(*m));
   }
+}
 
-  void parse_conditions(const YAML::Node& v, const YAML::Node& k, const std::string& path,
-                        std::vector<seccomp::Condition>& out) {
-    if (!v.IsSequence()) {
-      error(v, k, path, fmt::format("expected a list like [{{arg: 0, op: \"==\", value: AF_UNIX}}], got {}",
-                                    describe(v)));
-      return;
-    }
-    for (std::size_t i = 0; i < v.size(); ++i) {
-      const std::string p = fmt::format("{}[{}]", path, i);
-      if (!tag_ok(v[i], v, p, false)) continue;
-      if (!v[i].IsMap()) {
-        error(v[i], v, p, fmt::format("expected a map like {{arg: 0, op: \"==\", value: AF_UNIX}}, got {}",
-                                      describe(v[i])));
-        continue;
-      }
-      if (auto c = parse_condition(v[i], p)) {
-        if (std::any_of(out.begin(), out.end(), [&](const seccomp::Condition& o) { return o.arg == c->arg; })) {
-          error(v[i], v, p, fmt::format("argument {} is compared twice in one rule (write two rules)", c->arg));
-          continue;
-        }
-        out.push_back(*c);
-      }
-    }
-  }
-
-  std::optional<seccomp::Condition> parse_condition(const YAML::Node& m, const std::string& path) {
-    seccomp::Condition c;
-    const std::size_t errors_before = errors_.size();
-    bool has_arg = false, has_op = false, has_value = false;
-    for_each_entry(m, path, [&](const std::string& key, const std::string& p, const YAML::Node& kk,
-                                const YAML::Node& vv) {
-      if (key == "arg") {
-        has_arg = true;
-        if (auto n = count_of(vv, kk, p, 0, 5)) c.arg = static_cast<unsigned>(*n);
-      } else if (key == "op") {
-        has_op = true;
-        if (auto op = op_of(vv, kk, p)) c.op = *op;
-      } else if (key == "value" || key == "mask") {
-        has_value |= key == "value";
-        const std::optional<std::string> text = string_of(vv, kk, p);
-        if (!text) return;
-        try {
-          (key == "value" ? c.value : c.mask) = seccomp::parse_value(*text);
-          (key == "value" ? c.value_text : c.mask_text) = *text;
-        } catch (const Error& e) {
-          error(vv, kk, p, e.message());
-        }
-      } else {
-        error(kk, m, p, fmt::format("unknown key{}",
-                                    suggestion(key, std::array<std::string_view, 4>{"arg", "op", "value", "mask"})));
-      }
-    });
-    if (!has_arg) error(m, m, path + ".arg", "missing (expected 0 to 5)");
-    if (!has_op) error(m, m, path + ".op", "missing (expected ==, !=, <, <=, >, >= or masked)");
-    if (!has_value) error(m, m, path + ".value", "missing (expected a number or a constant like AF_UNIX)");
-    if (has_op && c.op == seccomp::Op::Masked && !m["mask"]) {
-      error(m, m, path + ".mask", "missing (op masked compares (argument & mask) with value)");
-    }
-    if (has_op && c.op != seccomp::Op::Masked && m["mask"]) {
-      error(m["mask"], m, path + ".mask", "applies only to op: masked");
-    }
-    if (errors_.size() != errors_before) return std::nullopt;
-    return c;
-  }
-
-  std::optional<seccomp::Op> op_of(const YAML::Node& v, const YAML::Node& k, const std::string& path) {
-    const std::optional<std::string> text = string_of(v, k, path);
-    if (!text) return std::nullopt;
-    static constexpr std::array<std::pair<std::string_view, seccomp::Op>, 7> kOps{{
-        {"==", seccomp::Op::Eq}, {"!=", seccomp::Op::Ne}, {"<", seccomp::Op::Lt}, {"<=", seccomp::Op::Le},
-        {">", seccomp::Op::Gt}, {">=", seccomp::Op::Ge}, {"masked", seccomp::Op::Masked}}};
-    for (const auto& [name, op] : kOps) {
-      if (*text == name) return op;
-    }
-    error(v, k, path, fmt::format("expected ==, !=, <, <=, >, >= or masked, got {:?}", *text));
+std::optional<std::string> Parser::mount_type(const YAML::Node& entry, const std::string& path) {
+  const YAML::Node type_node = entry["type"];
+  if (!type_node) {
+    error(entry, entry, path + ".type", "missing (expected bind, tmpfs or sysfs)");
     return std::nullopt;
   }
-
-  void parse_env(const YAML::Node& k, const YAML::Node& v, const std::string& path) {
-    if (!start_patch(layer_.env, k, v, path, true) || !v.IsMap()) return;
-    for_each_entry(v, path, [&](const std::string& key, const std::string& p, const YAML::Node& kk,
-                                const YAML::Node& vv) {
-      if (auto problem = env_name_problem(key)) {
-        error(kk, v, p, *problem);
-        return;
-      }
-      if (auto value = string_of(vv, kk, p)) layer_.env.items[key] = *value;
-    });
+  const std::optional<std::string> type = string_of(type_node, entry, path + ".type");
+  if (type && *type != "bind" && *type != "tmpfs" && *type != "sysfs") {
+    error(type_node, entry, path + ".type", fmt::format("expected bind, tmpfs or sysfs, got {:?}", *type));
+    return std::nullopt;
   }
+  return type;
+}
 
-  void parse_env_pass(const YAML::Node& k, const YAML::Node& v, const std::string& path) {
-    if (!start_patch(layer_.env_pass, k, v, path, false) || !v.IsSequence()) return;
-    for (std::size_t i = 0; i < v.size(); ++i) {
-      const std::string p = fmt::format("{}[{}]", path, i);
-      if (!tag_ok(v[i], v, p, false)) continue;
-      const std::optional<std::string> name = string_of(v[i], v, p);
-      if (!name) continue;
-      if (auto problem = env_name_problem(*name)) error(v[i], v, p, *problem);
-      else layer_.env_pass.items.push_back(*name);
+// `- type: sysfs` (target /sys, the only place it may go): a read-only /sys.
+void Parser::parse_sysfs(const YAML::Node& entry, const std::string& path) {
+  const std::size_t errors_before = errors_.size();
+  for_each_entry(entry, path, [&](const std::string& key, const std::string& p, const YAML::Node& kk,
+                                  const YAML::Node& vv) {
+    if (key == "type") return;
+    if (key != "target") {
+      error(kk, entry, p, "does not apply to a sysfs mount (it is read-only, at /sys)");
+    } else if (auto t = sandbox_path_of(vv, kk, p); t && *t != "/sys") {
+      error(vv, kk, p, fmt::format("a sysfs mount goes at /sys, not {}", *t));
+    }
+  });
+  if (errors_.size() == errors_before) layer_.mount_sys = true;
+}
+
+std::optional<Mount> Parser::parse_mount(const YAML::Node& entry, const std::string& type, const std::string& path) {
+  Mount m;
+  m.type = type == "tmpfs" ? MountType::Tmpfs : MountType::Bind;
+  m.readonly = type == "bind";  // binds are read-only unless they say otherwise
+  const std::size_t errors_before = errors_.size();
+  bool has_target = false;
+  bool has_source = false;
+  for_each_entry(entry, path, [&](const std::string& key, const std::string& p, const YAML::Node& kk,
+                                  const YAML::Node& vv) {
+    if (std::find(kMountKeys.begin(), kMountKeys.end(), key) == kMountKeys.end()) {
+      error(kk, entry, p, fmt::format("unknown key{}", suggestion(key, kMountKeys)));
+    } else if (key == "type") {
+      return;
+    } else if (!applies(key, type)) {
+      error(kk, entry, p, fmt::format("does not apply to a {} mount", type));
+    } else if (key == "target") {
+      has_target = true;
+      if (auto t = sandbox_path_of(vv, kk, p)) {
+        if (auto problem = mount_target_problem(*t)) error(vv, kk, p, *problem);
+        else m.target = *t;
+      }
+    } else if (key == "source") {
+      has_source = true;
+      if (auto src = host_path_of(vv, kk, p)) m.source = *src;
+    } else if (key == "readonly") {
+      if (auto b = bool_of(vv, kk, p)) m.readonly = *b;
+    } else if (key == "optional") {
+      if (auto b = bool_of(vv, kk, p)) m.optional = *b;
+    } else if (key == "size") {
+      // SECURITY: tmpfs reads size=0 as "no limit"; a page is the least that limits.
+      m.size = size_of(vv, kk, p, 4096);
+    } else if (key == "mode") {
+      if (auto text = string_of(vv, kk, p)) {
+        if (auto mode = parse_mode(*text)) m.mode = *mode;
+        else error(vv, kk, p, fmt::format("expected octal permission bits like 1777 or 0755, got {:?}", *text));
+      }
+    }
+  });
+  if (!has_target) error(entry, entry, path + ".target", "missing (expected an absolute path inside the sandbox)");
+  if (type == "bind" && !has_source) error(entry, entry, path + ".source", "missing (expected a host path)");
+  if (errors_.size() != errors_before) return std::nullopt;
+  return m;
+}
+
+bool Parser::applies(const std::string& key, const std::string& type) {
+  if (key == "source" || key == "readonly" || key == "optional") return type == "bind";
+  if (key == "size" || key == "mode") return type == "tmpfs";
+  return true;  // target
+}
+
+std::optional<std::uint32_t> Parser::parse_mode(const std::string& text) {
+  if (text.empty() || text.size() > 4) return std::nullopt;
+  std::uint32_t mode = 0;
+  for (char c : text) {
+    if (c < '0' || c > '7') return std::nullopt;
+    mode = mode * 8 + static_cast<std::uint32_t>(c - '0');
+  }
+  return mode;
+}
+
+void Parser::parse_limits(const YAML::Node& k, const YAML::Node& v, const std::string& path) {
+  if (!start_patch(layer_.limits, k, v, path, true) || !v.IsMap()) return;
+  Limits& l = layer_.limits.items;
+  for_each_entry(v, path, [&](const std::string& key, const std::string& p, const YAML::Node& kk,
+                              const YAML::Node& vv) {
+    if (key == "memory") l.memory = size_of(vv, kk, p, 1);
+    else if (key == "swap") l.swap = size_of(vv, kk, p, 0);
+    else if (key == "processes") l.processes = count_of(vv, kk, p, 1, 1u << 22);
+    else if (key == "cpu_time") l.cpu_time = duration_of(vv, kk, p);
+    else if (key == "wall_time") l.wall_time = duration_of(vv, kk, p);
+    else if (key == "cpus") l.cpus_millis = cpus_of(vv, kk, p);
+    else if (key == "cpuset") l.cpuset = cpuset_of(vv, kk, p);
+    else if (key == "output") l.output = size_of(vv, kk, p, 0);
+    else if (key == "file_size") l.file_size = size_of(vv, kk, p, 0);
+    else if (key == "open_files") l.open_files = count_of(vv, kk, p, 3, 1u << 20);
+    else if (key == "stack") l.stack = size_of(vv, kk, p, 1);
+    else error(kk, v, p, fmt::format("unknown key{}", suggestion(key, kLimitKeys)));
+  });
+}
+
+// A size of at least `minimum` bytes.
+std::optional<std::uint64_t> Parser::size_of(const YAML::Node& v, const YAML::Node& k, const std::string& path,
+                                             std::uint64_t minimum) {
+  if (!v.IsScalar()) {
+    error(v, k, path, fmt::format("expected a size like 64M, got {}", describe(v)));
+    return std::nullopt;
+  }
+  std::uint64_t bytes = 0;
+  try {
+    bytes = units::parse_size(v.Scalar());
+  } catch (const Error& e) {
+    error(v, k, path, e.message());
+    return std::nullopt;
+  }
+  if (bytes < minimum) {
+    error(v, k, path, fmt::format("expected a size of at least {}, got {:?}", units::format_size(minimum),
+                                  v.Scalar()));
+    return std::nullopt;
+  }
+  return bytes;
+}
+
+// A positive duration.
+std::optional<std::chrono::milliseconds> Parser::duration_of(const YAML::Node& v, const YAML::Node& k,
+                                                             const std::string& path) {
+  if (!v.IsScalar()) {
+    error(v, k, path, fmt::format("expected a duration like 2s or 1500ms, got {}", describe(v)));
+    return std::nullopt;
+  }
+  try {
+    const std::chrono::milliseconds d = units::parse_duration(v.Scalar());
+    if (d.count() > 0) return d;
+    error(v, k, path, fmt::format("expected a duration of at least 1ms, got {:?}", v.Scalar()));
+  } catch (const Error& e) {
+    error(v, k, path, e.message());
+  }
+  return std::nullopt;
+}
+
+std::optional<std::uint64_t> Parser::count_of(const YAML::Node& v, const YAML::Node& k, const std::string& path,
+                                              std::uint64_t minimum, std::uint64_t maximum) {
+  std::uint64_t value = 0;
+  if (v.IsScalar()) {
+    const std::string& t = v.Scalar();
+    const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
+    if (!t.empty() && ec == std::errc() && end == t.data() + t.size() && value >= minimum && value <= maximum) {
+      return value;
     }
   }
+  error(v, k, path, fmt::format("expected a whole number from {} to {}, got {}", minimum, maximum, describe(v)));
+  return std::nullopt;
+}
 
-  std::string file_;
-  std::string dir_;
-  Substitutions subst_;
-  PolicyLayer layer_;
-  std::vector<Diagnostic> errors_;
-};
+// "1", "0.5", "1.25": a CPU quota in CPUs, at most 3 decimals, from 0.001 to 4096.
+std::optional<std::uint32_t> Parser::cpus_of(const YAML::Node& v, const YAML::Node& k, const std::string& path) {
+  if (v.IsScalar()) {
+    const std::string& t = v.Scalar();
+    const std::size_t dot = t.find('.');
+    const std::string whole = t.substr(0, dot);
+    const std::string fraction = dot == std::string::npos ? "" : t.substr(dot + 1);
+    const auto digits = [](const std::string& s) {
+      return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    if (!whole.empty() && whole.size() <= 4 && digits(whole) && digits(fraction) && fraction.size() <= 3 &&
+        (dot == std::string::npos || !fraction.empty())) {
+      std::uint32_t millis = static_cast<std::uint32_t>(std::stoul(whole)) * 1000;
+      std::string padded = fraction + std::string(3 - fraction.size(), '0');
+      millis += static_cast<std::uint32_t>(std::stoul(padded));
+      if (millis >= 1 && millis <= 4096 * 1000) return millis;
+    }
+  }
+  error(v, k, path, fmt::format("expected a number of CPUs like 1 or 1.5 (0.001 to 4096), got {}", describe(v)));
+  return std::nullopt;
+}
 
-}  // namespace
+// "0", "0-3", "0-1,4": CPU numbers below 8192 and ascending ranges.
+std::optional<std::string> Parser::cpuset_of(const YAML::Node& v, const YAML::Node& k, const std::string& path) {
+  if (v.IsScalar() && cpuset_valid(v.Scalar())) return v.Scalar();
+  error(v, k, path, fmt::format("expected CPU numbers like 0-1,3, got {}", describe(v)));
+  return std::nullopt;
+}
+
+bool Parser::cpuset_valid(std::string_view text) {
+  if (text.empty()) return false;
+  while (true) {
+    const std::size_t comma = text.find(',');
+    const std::string_view item = text.substr(0, comma);
+    const std::size_t dash = item.find('-');
+    const auto number = [](std::string_view s) -> std::optional<unsigned> {
+      unsigned n = 0;
+      const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+      if (s.empty() || ec != std::errc() || end != s.data() + s.size() || n >= 8192) return std::nullopt;
+      return n;
+    };
+    const std::optional<unsigned> first = number(item.substr(0, dash));
+    const std::optional<unsigned> last = dash == std::string_view::npos ? first : number(item.substr(dash + 1));
+    if (!first || !last || *last < *first) return false;
+    if (comma == std::string_view::npos) return true;
+    text.remove_prefix(comma + 1);
+  }
+}
+
+void Parser::parse_env(const YAML::Node& k, const YAML::Node& v, const std::string& path) {
+  if (!start_patch(layer_.env, k, v, path, true) || !v.IsMap()) return;
+  for_each_entry(v, path, [&](const std::string& key, const std::string& p, const YAML::Node& kk,
+                              const YAML::Node& vv) {
+    if (auto problem = env_name_problem(key)) {
+      error(kk, v, p, *problem);
+      return;
+    }
+    if (auto value = string_of(vv, kk, p)) layer_.env.items[key] = *value;
+  });
+}
+
+void Parser::parse_env_pass(const YAML::Node& k, const YAML::Node& v, const std::string& path) {
+  if (!start_patch(layer_.env_pass, k, v, path, false) || !v.IsSequence()) return;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const std::string p = fmt::format("{}[{}]", path, i);
+    if (!tag_ok(v[i], v, p, false)) continue;
+    const std::optional<std::string> name = string_of(v[i], v, p);
+    if (!name) continue;
+    if (auto problem = env_name_problem(*name)) error(v[i], v, p, *problem);
+    else layer_.env_pass.items.push_back(*name);
+  }
+}
+
+}  // namespace hutch::policy::detail
+
+namespace hutch::policy {
 
 ParsedLayer parse_policy_collecting(std::string_view text, const std::string& file, const std::string& dir,
                                     const Substitutions& subst) {
-  Parser parser(file, dir, subst);
+  detail::Parser parser(file, dir, subst);
   return parser.parse(text);
 }
 
