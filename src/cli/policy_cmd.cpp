@@ -64,6 +64,15 @@ int check_command(std::span<char* const> args) {
   for (const char* arg : args) {
     try {
       const policy::LoadedPolicy loaded = policy::load_policy(arg, ctx);
+      // The filter too: what libseccomp cannot build as written fails here, not at a run.
+      try {
+        const runtime::SeccompInputs in = runtime::seccomp_inputs(loaded.policy);
+        seccomp::compile_filter(in.filter, in.options, in.mode);
+      } catch (const Error& e) {
+        std::cerr << fmt::format("{}: {}\n", loaded.chain.front(), e.what());
+        status = kExitInvalidPolicy;
+        continue;
+      }
       std::cout << fmt::format("{}: ok\n", loaded.chain.front());
     } catch (const policy::PolicyError& e) {
       std::cerr << e.message() << "\n";

@@ -22,12 +22,8 @@ std::uint32_t alu(std::uint16_t op, std::uint32_t a, std::uint32_t operand) {
     case BPF_ADD: return a + operand;
     case BPF_SUB: return a - operand;
     case BPF_MUL: return a * operand;
-    case BPF_DIV:
-      if (operand == 0) throw Error("bpf: division by zero");
-      return a / operand;
-    case BPF_MOD:
-      if (operand == 0) throw Error("bpf: division by zero");
-      return a % operand;
+    case BPF_DIV: return a / operand;  // run_bpf() handles a zero operand
+    case BPF_MOD: return a % operand;
     case BPF_AND: return a & operand;
     case BPF_OR: return a | operand;
     case BPF_XOR: return a ^ operand;
@@ -77,6 +73,12 @@ std::uint32_t run_bpf(const Program& program, const seccomp_data& data) {
         mem[in.k] = BPF_CLASS(in.code) == BPF_ST ? a : x;
         break;
       case BPF_ALU:
+        if ((BPF_OP(in.code) == BPF_DIV || BPF_OP(in.code) == BPF_MOD) && operand == 0) {
+          // The kernel refuses a program dividing by the constant 0, and ends one dividing
+          // by X = 0 with the return value 0 (KILL_THREAD).
+          if (BPF_SRC(in.code) == BPF_K) throw Error(fmt::format("bpf: division by the constant 0 at {}", pc));
+          return 0;
+        }
         a = alu(BPF_OP(in.code), a, operand);
         break;
       case BPF_JMP:

@@ -105,33 +105,74 @@ std::optional<Action> intended(const ResolvedSyscall& s, const std::uint64_t (&a
   return found.value_or(s.otherwise);
 }
 
-void verify(const Program& program, const ResolvedSyscall& s, int nr, KillMode mode) {
-  std::set<std::uint64_t> edges[6];
+// The values worth trying for one compared argument: each condition's value, its
+// neighbours, with the upper half set, masked variants, 0 and all ones.
+using Edges = std::map<unsigned, std::vector<std::uint64_t>>;  // compared argument -> values
+
+Edges edges_of(const ResolvedSyscall& s) {
+  std::map<unsigned, std::set<std::uint64_t>> sets;
   for (const ResolvedRule& r : s.conditional) {
     for (const Condition& c : r.args) {
       for (std::uint64_t v : {c.value, c.value - 1, c.value + 1, c.value | (std::uint64_t{1} << 32), c.value | c.mask,
                               c.value ^ c.mask, std::uint64_t{0}, ~std::uint64_t{0}}) {
-        edges[c.arg].insert(v);
+        sets[c.arg].insert(v);
       }
     }
   }
+  Edges out;
+  for (const auto& [arg, values] : sets) out[arg].assign(values.begin(), values.end());
+  return out;
+}
+
+void verify_one(const Program& program, const ResolvedSyscall& s, int nr, KillMode mode, const std::uint64_t (&args)[6]) {
+  const std::optional<Action> want = intended(s, args);
+  if (!want) return;
+  seccomp_data data{};
+  data.nr = nr;
+  data.arch = seccomp_arch_native();
+  std::copy(std::begin(args), std::end(args), std::begin(data.args));
+  const std::uint32_t got = run_bpf(program, data);
+  if (got == kernel_action(*want, mode)) return;
+  std::string values;
   for (unsigned arg = 0; arg < 6; ++arg) {
-    for (std::uint64_t v : edges[arg]) {
-      std::uint64_t args[6]{};
-      args[arg] = v;
-      const std::optional<Action> want = intended(s, args);
-      if (!want) continue;
-      seccomp_data data{};
-      data.nr = nr;
-      data.arch = seccomp_arch_native();
-      std::copy(std::begin(args), std::end(args), std::begin(data.args));
-      const std::uint32_t got = run_bpf(program, data);
-      if (got != kernel_action(*want, mode)) {
-        throw Error(fmt::format("seccomp: the rules for {} cannot be compiled as written: with argument {} = {:#x} "
-                                "the filter would return {}, the policy means {} (simplify the conditions)",
-                                s.name, arg, v, describe_return(got), format_action(*want)));
+    if (args[arg] != 0) values += fmt::format("{}argument {} = {:#x}", values.empty() ? "" : ", ", arg, args[arg]);
+  }
+  throw Error(fmt::format("seccomp: the rules for {} cannot be compiled as written: with {} the filter would "
+                          "return {}, the policy means {} (simplify the conditions)",
+                          s.name, values.empty() ? "all arguments 0" : values, describe_return(got),
+                          format_action(*want)));
+}
+
+// Rules on two arguments can go wrong only in combination, so every combination of the
+// compared arguments' edge values is tried, up to kMaxCombinations per call; past that
+// (rules on many arguments with many values), one argument at a time, the others 0.
+constexpr std::size_t kMaxCombinations = 4096;
+
+void verify(const Program& program, const ResolvedSyscall& s, int nr, KillMode mode) {
+  const Edges edges = edges_of(s);
+  std::size_t combinations = 1;
+  for (const auto& [arg, values] : edges) combinations = std::min(combinations * values.size(), kMaxCombinations + 1);
+  if (combinations > kMaxCombinations) {
+    for (const auto& [arg, values] : edges) {
+      for (std::uint64_t v : values) {
+        std::uint64_t args[6]{};
+        args[arg] = v;
+        verify_one(program, s, nr, mode, args);
       }
     }
+    return;
+  }
+  // An odometer over the compared arguments.
+  std::vector<std::pair<unsigned, const std::vector<std::uint64_t>*>> digits;
+  for (const auto& [arg, values] : edges) digits.emplace_back(arg, &values);
+  std::vector<std::size_t> at(digits.size(), 0);
+  while (true) {
+    std::uint64_t args[6]{};
+    for (std::size_t i = 0; i < digits.size(); ++i) args[digits[i].first] = (*digits[i].second)[at[i]];
+    verify_one(program, s, nr, mode, args);
+    std::size_t i = 0;
+    while (i < digits.size() && ++at[i] == digits[i].second->size()) at[i++] = 0;
+    if (i == digits.size()) return;
   }
 }
 

@@ -9,6 +9,7 @@
 #include <map>
 
 #include "seccomp/groups.hpp"
+#include "util/error.hpp"
 
 namespace hutch::seccomp {
 namespace {
@@ -79,13 +80,14 @@ void offer(Working& w, const Action& action, bool named, const std::string& sour
   }
 }
 
+bool allows(const Action& a) { return a.kind == Action::Kind::Allow || a.kind == Action::Kind::Log; }
+
+// A baseline item is lifted by allowing (or logging) the call by name, or, for an item
+// with conditions, by a rule with the same conditions.
 bool lifted(const Working& w, const BaselineItem& item) {
-  if (item.args.empty()) {
-    return w.unconditional && w.unconditional->named &&
-           (w.unconditional->action.kind == Action::Kind::Allow || w.unconditional->action.kind == Action::Kind::Log);
-  }
+  if (item.args.empty()) return w.unconditional && w.unconditional->named && allows(w.unconditional->action);
   return std::any_of(w.conditional.begin(), w.conditional.end(), [&](const ResolvedRule& r) {
-    return r.action.kind == Action::Kind::Allow && r.args.size() == item.args.size() &&
+    return allows(r.action) && r.args.size() == item.args.size() &&
            std::equal(r.args.begin(), r.args.end(), item.args.begin(),
                       [](const Condition& a, const Condition& b) { return a.same_test(b); });
   });
@@ -154,6 +156,19 @@ Resolved resolve(const Filter& filter, const ResolveOptions& options) {
       w.why = "baseline";
     } else {
       w.conditional.push_back({action, item.args, "baseline"});
+    }
+  }
+  // SECURITY: clone3's flags are in memory the filter cannot read; allowed, it would
+  // create user namespaces that clone's and unshare's checks refuse.
+  if (!options.nested_user_namespaces) {
+    const auto it = calls.find("clone3");
+    if (it != calls.end() &&
+        ((it->second.unconditional && allows(it->second.unconditional->action)) ||
+         std::any_of(it->second.conditional.begin(), it->second.conditional.end(),
+                     [](const ResolvedRule& r) { return allows(r.action); }))) {
+      throw Error("seccomp: clone3 is allowed while nested user namespaces are not: the filter cannot read clone3's "
+                  "flags, so it could create them; set namespaces.nested_user, or leave clone3 to the baseline "
+                  "(ENOSYS, and the C library uses clone)");
     }
   }
   Resolved out{filter.default_action, {}};

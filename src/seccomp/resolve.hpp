@@ -37,6 +37,8 @@ struct ResolveOptions {
   bool nested_user_namespaces = false;  // the policy's namespaces.nested_user
 };
 
+// Throws hutch::Error for a filter that would undo the options: clone3 allowed while
+// nested user namespaces are not.
 Resolved resolve(const Filter& filter, const ResolveOptions& options);
 
 // The baseline's items with the reason for each, for the docs and `policy seccomp`.

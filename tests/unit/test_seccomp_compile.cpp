@@ -51,6 +51,7 @@ Filter default_filter() { return hutch::policy::Policy{}.seccomp; }
 Rule rule(std::string name, Action a, std::vector<Condition> args = {}) { return Rule{std::move(name), a, std::move(args)}; }
 const Action kKill{Action::Kind::Kill, 0};
 const Action kAllowA{Action::Kind::Allow, 0};
+Condition masked_low32(unsigned arg, std::uint64_t value) { return Condition{arg, Op::Masked, value, 0xffffffffu, "", ""}; }
 
 }  // namespace
 
@@ -185,6 +186,66 @@ TEST_CASE("seccomp: a program that does not do what the rules say is caught", "[
   CHECK_THROWS_WITH(check_program(q, r, KillMode::Notify),
                     Contains("seccomp: the rules for ioctl cannot be compiled as written: with argument 1 = 0x5412") &&
                         Contains("the policy means errno(EPERM)"));
+}
+
+TEST_CASE("seccomp: the check tries arguments in combination", "[unit][seccomp]") {
+  // kill socket(AF_INET, SOCK_RAW): wrong only when both arguments match.
+  Filter f = default_filter();
+  f.rules.push_back(rule("socket", kKill,
+                         {Condition{0, Op::Eq, AF_INET, 0, "", ""}, Condition{1, Op::Eq, SOCK_RAW, 0, "", ""}}));
+  const Resolved r = resolve(f, {});
+  Program p = compile(r, KillMode::Notify).program;
+  CHECK(run(p, {SYS_socket, AF_INET, SOCK_RAW}) == kNotify);
+  CHECK(run(p, {SYS_socket, AF_INET, SOCK_STREAM}) == kAllow);
+  // Make the test of argument 1 (its low word is at offset 24) never match.
+  int changed = 0;
+  for (std::size_t i = 0; i + 1 < p.size(); ++i) {
+    if (p[i].code == (BPF_LD | BPF_W | BPF_ABS) && p[i].k == 24 && p[i + 1].code == (BPF_JMP | BPF_JEQ | BPF_K) &&
+        p[i + 1].k == SOCK_RAW) {
+      p[i + 1].k = SOCK_RAW + 1000;
+      ++changed;
+    }
+  }
+  REQUIRE(changed > 0);
+  CHECK(run(p, {SYS_socket, AF_INET, SOCK_RAW}) == kAllow);
+  CHECK_THROWS_WITH(check_program(p, r, KillMode::Notify),
+                    Contains("the rules for socket cannot be compiled as written: with argument 0 = 0x2, argument 1 = "
+                             "0x3 the filter would return ALLOW, the policy means kill"));
+}
+
+TEST_CASE("seccomp: baseline items are lifted by allow or log, and clone3 only with nesting", "[unit][seccomp]") {
+  const Action kLog{Action::Kind::Log, 0};
+  Filter f = default_filter();
+  f.rules.push_back(rule("keyctl", kLog));
+  f.rules.push_back(rule("ioctl", kLog, {masked_low32(1, TIOCSTI)}));
+  const Program p = build(f);
+  CHECK(run(p, {SYS_keyctl}) == SECCOMP_RET_LOG);
+  CHECK(run(p, {SYS_ioctl, 0, TIOCSTI}) == SECCOMP_RET_LOG);
+  CHECK(run(p, {SYS_ioctl, 0, TIOCLINUX}) == err(EPERM));
+  // clone3 cannot be inspected: allowing it would let CLONE_NEWUSER through.
+  for (const Action& a : {kAllowA, kLog}) {
+    Filter g = default_filter();
+    g.rules.push_back(rule("clone3", a));
+    CHECK_THROWS_WITH(resolve(g, {}), Contains("clone3 is allowed while nested user namespaces are not"));
+    CHECK(run(build(g, true), {SYS_clone3}) == (a == kLog ? SECCOMP_RET_LOG : kAllow));
+  }
+  Filter g = default_filter();
+  g.rules.push_back(rule("clone3", kAllowA, {Condition{1, Op::Eq, 88, 0, "", ""}}));
+  CHECK_THROWS_WITH(resolve(g, {}), Contains("clone3 is allowed"));
+  g = default_filter();
+  g.rules.push_back(rule("clone3", kKill));  // stricter than the baseline: fine
+  CHECK(run(build(g), {SYS_clone3}) == kNotify);
+}
+
+TEST_CASE("seccomp: the BPF interpreter divides as the kernel does", "[unit][seccomp]") {
+  seccomp_data d{};
+  // By X = 0 the kernel ends the program with 0 (KILL_THREAD); by a constant 0 it refuses it.
+  const Program by_x{BPF_STMT(BPF_LD | BPF_IMM, 7), BPF_STMT(BPF_LDX | BPF_IMM, 0),
+                     BPF_STMT(BPF_ALU | BPF_DIV | BPF_X, 0), BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+  CHECK(run_bpf(by_x, d) == SECCOMP_RET_KILL_THREAD);
+  const Program by_k{BPF_STMT(BPF_LD | BPF_IMM, 7), BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, 0),
+                     BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+  CHECK_THROWS_WITH(run_bpf(by_k, d), Contains("division by the constant 0"));
 }
 
 TEST_CASE("seccomp: review findings stay fixed", "[unit][seccomp]") {
