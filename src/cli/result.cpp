@@ -19,6 +19,8 @@ std::string result_status(const runtime::Outcome& outcome) {
     case S::Signaled: return "signaled";
     case S::SeccompViolation: return "seccomp-violation";
     case S::SetupError: return "setup-error";
+    case S::TimeLimit: return "time-limit";
+    case S::WallTimeLimit: return "wall-time-limit";
   }
   return "setup-error";
 }
@@ -34,6 +36,13 @@ std::string result_json(const runtime::Outcome& outcome, std::chrono::millisecon
                                                          : std::to_string(outcome.signal))
                                     : nlohmann::json(nullptr);
   j["wall_time_ms"] = wall_time.count();
+  const auto or_null = [](bool known, auto value) { return known ? nlohmann::json(value) : nlohmann::json(nullptr); };
+  const std::optional<runtime::Outcome::Usage>& u = outcome.usage;
+  j["run_time_ms"] = or_null(outcome.run_time.has_value(), outcome.run_time.value_or(std::chrono::milliseconds(0)).count());
+  j["cpu_time_ms"] = or_null(u.has_value(), u ? u->cpu_time.count() : 0);
+  j["memory_peak_bytes"] = or_null(u.has_value(), u ? u->max_rss_bytes : 0);
+  j["context_switches_voluntary"] = or_null(u.has_value(), u ? u->voluntary_switches : 0);
+  j["context_switches_forced"] = or_null(u.has_value(), u ? u->forced_switches : 0);
   if (outcome.violation) {
     const seccomp::Violation& v = *outcome.violation;
     nlohmann::ordered_json viol;

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -29,6 +30,7 @@
 #include "util/error.hpp"
 #include "util/log.hpp"
 #include "util/path.hpp"
+#include "util/units.hpp"
 
 namespace po = boost::program_options;
 
@@ -59,6 +61,13 @@ po::options_description run_options() {
       ("no-init", po::bool_switch(), "the command is pid 1 itself (no reaping, no signal relay inside)")
       ("interactive,i", po::bool_switch(), "forward stdin (else the command reads /dev/null)")
       ("tty,t", po::bool_switch(), "allocate a pseudo-terminal inside the sandbox")
+      ("memory", po::value<std::string>()->value_name("SIZE"), "limits.memory (docs/limits.md)")
+      ("processes", po::value<std::string>()->value_name("N"), "limits.processes: processes and threads")
+      ("cpu-time", po::value<std::string>()->value_name("DURATION"), "limits.cpu_time: of all processes together")
+      ("wall-time", po::value<std::string>()->value_name("DURATION"), "limits.wall_time")
+      ("file-size", po::value<std::string>()->value_name("SIZE"), "limits.file_size: the largest file written")
+      ("open-files", po::value<std::string>()->value_name("N"), "limits.open_files: descriptors per process")
+      ("stack", po::value<std::string>()->value_name("SIZE"), "limits.stack: per process")
       ("result", po::value<std::string>()->value_name("FILE"), "write the run's result to FILE as JSON (docs/result.md)")
       ("verbose,v", po::bool_switch(), "more diagnostics on stderr (-vv: a trace of every step)")
       ("help,h", po::bool_switch(), "show this help")
@@ -100,6 +109,54 @@ const T* get(const po::variables_map& vm, const char* key) {
 template <typename Check>
 void refuse(const char* option, const std::string& value, Check check) {
   if (auto problem = check(value)) throw Error(fmt::format("{}: {}", option, *problem));
+}
+
+// Limits from flags, held to the ranges a policy's limits are (policy/load.cpp).
+std::uint64_t size_flag(const char* option, const std::string& value, std::uint64_t minimum) {
+  std::uint64_t bytes = 0;
+  try {
+    bytes = units::parse_size(value);
+  } catch (Error& e) {
+    e.prepend(option);
+    throw;
+  }
+  if (bytes < minimum) {
+    throw Error(fmt::format("{}: expected a size of at least {}, got {:?}", option, units::format_size(minimum), value));
+  }
+  return bytes;
+}
+
+std::chrono::milliseconds duration_flag(const char* option, const std::string& value) {
+  std::chrono::milliseconds d{0};
+  try {
+    d = units::parse_duration(value);
+  } catch (Error& e) {
+    e.prepend(option);
+    throw;
+  }
+  if (d.count() <= 0) throw Error(fmt::format("{}: expected a duration of at least 1ms, got {:?}", option, value));
+  return d;
+}
+
+std::uint64_t count_flag(const char* option, const std::string& value, std::uint64_t minimum, std::uint64_t maximum) {
+  std::uint64_t n = 0;
+  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (value.empty() || ec != std::errc() || end != value.data() + value.size() || n < minimum || n > maximum) {
+    throw Error(fmt::format("{}: expected a whole number from {} to {}, got {:?}", option, minimum, maximum, value));
+  }
+  return n;
+}
+
+policy::Limits parse_limit_flags(const po::variables_map& vm) {
+  policy::Limits l;
+  if (auto* v = get<std::string>(vm, "memory")) l.memory = size_flag("--memory", *v, 1);
+  if (auto* v = get<std::string>(vm, "processes")) l.processes = count_flag("--processes", *v, 1, 1u << 22);
+  if (auto* v = get<std::string>(vm, "cpu-time")) l.cpu_time = duration_flag("--cpu-time", *v);
+  if (auto* v = get<std::string>(vm, "wall-time")) l.wall_time = duration_flag("--wall-time", *v);
+  if (auto* v = get<std::string>(vm, "file-size")) l.file_size = size_flag("--file-size", *v, 0);
+  if (auto* v = get<std::string>(vm, "open-files")) l.open_files = count_flag("--open-files", *v, 3, 1u << 20);
+  if (auto* v = get<std::string>(vm, "stack")) l.stack = size_flag("--stack", *v, 1);
+  return l;
 }
 
 Overrides parse_overrides(const po::variables_map& vm, const po::parsed_options& parsed, const std::string& cwd) {
@@ -146,6 +203,7 @@ Overrides parse_overrides(const po::variables_map& vm, const po::parsed_options&
     for (const std::string& name : *v) refuse("--env-pass", name, policy::env_name_problem);
     o.env_pass = *v;
   }
+  o.limits = parse_limit_flags(vm);
   return o;
 }
 
@@ -181,6 +239,14 @@ void apply_overrides(const Overrides& o, policy::Policy& pol) {
   for (const std::string& name : o.env_pass) {
     if (std::find(pol.env_pass.begin(), pol.env_pass.end(), name) == pol.env_pass.end()) pol.env_pass.push_back(name);
   }
+  const policy::Limits& l = o.limits;
+  if (l.memory) pol.limits.memory = l.memory;
+  if (l.processes) pol.limits.processes = l.processes;
+  if (l.cpu_time) pol.limits.cpu_time = l.cpu_time;
+  if (l.wall_time) pol.limits.wall_time = l.wall_time;
+  if (l.file_size) pol.limits.file_size = l.file_size;
+  if (l.open_files) pol.limits.open_files = l.open_files;
+  if (l.stack) pol.limits.stack = l.stack;
 }
 
 std::string run_options_help() {

@@ -28,6 +28,7 @@ struct Overrides {
   std::vector<policy::Mount> mounts;  // --bind, --ro-bind, --tmpfs in command-line order
   std::map<std::string, std::string> env;
   std::vector<std::string> env_pass;
+  policy::Limits limits;  // --memory, --cpu-time, ...: each one given replaces the policy's
 };
 
 // Applies the flags onto a policy: scalars replace, a mount replaces the policy's at the

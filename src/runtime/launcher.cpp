@@ -40,6 +40,9 @@ int exit_status(const Outcome& outcome) {
       return 128 + outcome.signal;
     case Outcome::Status::SeccompViolation:
       return 128 + SIGSYS;  // as if the kernel had killed it for the call
+    case Outcome::Status::TimeLimit:
+    case Outcome::Status::WallTimeLimit:
+      return 128 + SIGKILL;  // as if killed for it, even when it finished just past the limit
     case Outcome::Status::SetupError:
       return outcome.exit_code != 0 ? outcome.exit_code : kExitSetupFailed;
   }
@@ -73,7 +76,7 @@ Outcome launch(const Plan& plan) {
   const UniqueFd program = program_memfd(filter.program);
   sync.send_if_connected(SyncMsg::SeccompProgram, filter.uses_notify ? 1 : 0, program.get());
   sync.send_if_connected(SyncMsg::SupervisorReady);  // sync #1: nothing outside is left to do
-  return supervise(sandbox, sync, std::move(errors.read), signals, plan.interactive, plan.init);
+  return supervise(sandbox, sync, std::move(errors.read), signals, plan);
 }
 
 }  // namespace hutch::runtime

@@ -2,6 +2,8 @@
 // "supervisor"). launch() returns once the sandbox is gone, with what happened.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -22,6 +24,8 @@ struct Outcome {
     Signaled,    // the payload (or, failing that, the sandbox's init) was killed by `signal`
     SetupError,  // hutch failed before the command ran; message says where and why
     SeccompViolation,  // the filter's kill action stopped the run; violation says what
+    TimeLimit,         // the sandbox's processes used more CPU time than limits.cpu_time
+    WallTimeLimit,     // the run took longer than limits.wall_time; the supervisor ended it
   };
   Status status = Status::SetupError;
   int exit_code = 0;
@@ -29,6 +33,17 @@ struct Outcome {
   int sys_errno = 0;
   std::string message;
   std::optional<seccomp::Violation> violation;  // SeccompViolation with a listener: the call
+  // What the sandbox's processes used, from the kernel's accounting of its init and
+  // every process init reaped (all of them, as init reaps orphans and the kernel reaps
+  // what is left when init dies): unset when the sandbox never started.
+  struct Usage {
+    std::chrono::milliseconds cpu_time{0};    // user + system, all processes
+    std::uint64_t max_rss_bytes = 0;          // the largest resident set of one process
+    std::uint64_t voluntary_switches = 0;     // context switches, all processes
+    std::uint64_t forced_switches = 0;
+  };
+  std::optional<Usage> usage;
+  std::optional<std::chrono::milliseconds> run_time;  // from execve to the end of the sandbox
 };
 
 // The exit status hutch itself ends with for this outcome.

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "caps/caps.hpp"
+#include "limits/rlimits.hpp"
 #include "runtime/context.hpp"
 #include "util/error.hpp"
 #include "util/signals.hpp"
@@ -123,6 +124,8 @@ void payload_main(ChildContext& ctx, const PreparedExec& exec, int pty_slave) no
     if (::chdir(plan.workdir.c_str()) != 0) throw_sys("chdir to workdir", plan.workdir);
     // Every fd but 0-2 closes on execve; the error pipe stays open until then (sync #2).
     if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) throw_sys("close_range", "3..");
+    // Only lowering: no capability is needed, and a value above the hard limit fails here.
+    limits::apply_rlimits(plan.limits.rlimits);
     caps::verify_unprivileged();
     install_seccomp(ctx.seccomp, ctx.shared);
     kind = FailureKind::Exec;

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "limits/rlimits.hpp"
 #include "mount/spec.hpp"
 #include "ns/userns.hpp"
 #include "policy/schema.hpp"
@@ -56,6 +57,12 @@ struct Plan {
   // What the seccomp filter is made of. The supervisor compiles it (compile_seccomp)
   // while the child assembles the root, and hands it over before sync #1.
   SeccompInputs seccomp;
+  // Resource limits: the policy's, as the supervisor enforces them (wall and CPU time),
+  // and the rlimits the payload sets (docs/limits.md).
+  struct {
+    policy::Limits requested;
+    std::vector<limits::Rlimit> rlimits;
+  } limits;
   std::vector<std::string> argv;
   std::vector<std::string> env;   // "KEY=value", sorted by key
   std::string workdir = "/";

@@ -3,10 +3,13 @@
 #include <poll.h>
 #include <seccomp.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,21 +55,38 @@ bool is_relayed(int s) {
   return false;
 }
 
+using Clock = std::chrono::steady_clock;
+
+std::chrono::milliseconds ms_of(const timeval& tv) {
+  return std::chrono::milliseconds(static_cast<long long>(tv.tv_sec) * 1000 + tv.tv_usec / 1000);
+}
+
+Outcome::Usage usage_of(const rusage& ru) {
+  Outcome::Usage u;
+  u.cpu_time = ms_of(ru.ru_utime) + ms_of(ru.ru_stime);
+  u.max_rss_bytes = static_cast<std::uint64_t>(ru.ru_maxrss) * 1024;  // the kernel counts in KiB
+  u.voluntary_switches = static_cast<std::uint64_t>(ru.ru_nvcsw);
+  u.forced_switches = static_cast<std::uint64_t>(ru.ru_nivcsw);
+  return u;
+}
+
 struct Collected {
   std::string failure_bytes;          // what the error pipe carried
   std::optional<int> payload_status;  // wait status, from init
   std::optional<seccomp::Violation> violation;  // the first call the filter's kill action stopped
+  std::optional<Outcome::Usage> usage;
+  std::optional<std::chrono::milliseconds> run_time;
 };
 
 class Supervisor {
  public:
-  Supervisor(SandboxGuard& sandbox, SyncChannel& sync, UniqueFd errors, int signal_fd, bool interactive,
-             bool with_init)
-      : sandbox_(sandbox), sync_(sync), errors_(std::move(errors)), signal_fd_(signal_fd), terminal_(interactive),
-        with_init_(with_init) {}
+  Supervisor(SandboxGuard& sandbox, SyncChannel& sync, UniqueFd errors, int signal_fd, const Plan& plan)
+      : sandbox_(sandbox), sync_(sync), errors_(std::move(errors)), signal_fd_(signal_fd), terminal_(plan.interactive),
+        with_init_(plan.init), limits_(plan.limits.requested) {}
 
   Outcome run() {
     while (!init_exited_) poll_once();
+    const Clock::time_point ended = Clock::now();
     log::debug("supervisor: init exited");
     // ORDER: the sync channel first: a pty master still queued there must be attached
     // before the terminal is drained, or a quick command's output would be lost.
@@ -75,8 +95,13 @@ class Supervisor {
     terminal_.drain();
     terminal_.restore();
     siginfo_t init{};
-    const bool reaped = sandbox_.reap(init);
+    rusage usage{};
+    const bool reaped = sandbox_.reap(init, usage);
+    if (reaped) collected_.usage = usage_of(usage);
+    if (exec_at_) collected_.run_time = std::chrono::duration_cast<std::chrono::milliseconds>(ended - *exec_at_);
     Outcome out = outcome(reaped ? &init : nullptr);
+    out.usage = collected_.usage;
+    out.run_time = collected_.run_time;
     log::debug("supervisor: sandbox gone");
     return out;
   }
@@ -89,13 +114,38 @@ class Supervisor {
                             {errors_.get(), POLLIN, 0}};
     fds.push_back({listener_.get(), POLLIN, 0});  // -1 (ignored by poll) until init sends it
     terminal_.add_pollfds(fds);
-    if (sys::retry_eintr([&] { return ::poll(fds.data(), fds.size(), -1); }) < 0) throw_sys("poll", "supervisor");
+    if (sys::retry_eintr([&] { return ::poll(fds.data(), fds.size(), poll_timeout()); }) < 0) {
+      throw_sys("poll", "supervisor");
+    }
+    check_wall_time();
     if (fds[1].revents != 0) on_signal();
     if (fds[2].revents != 0) on_sync();
     if (fds[3].revents != 0) on_errors();
     if (fds[4].revents != 0) on_notification(fds[4].revents);
     terminal_.handle(fds);
     if (fds[0].revents != 0) init_exited_ = true;
+  }
+
+  // The wall clock runs from execve (sync #2) to the end of the sandbox.
+  std::optional<Clock::time_point> wall_deadline() const {
+    if (!limits_.wall_time || !exec_at_) return std::nullopt;
+    return *exec_at_ + *limits_.wall_time;
+  }
+
+  int poll_timeout() const {
+    const std::optional<Clock::time_point> deadline = wall_deadline();
+    if (!deadline || killed_for_wall_time_) return -1;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now()).count();
+    return left <= 0 ? 0 : static_cast<int>(std::min<long long>(left + 1, 1 << 30));
+  }
+
+  // Killing init ends every process of its pid namespace (pid_namespaces(7)).
+  void check_wall_time() {
+    const std::optional<Clock::time_point> deadline = wall_deadline();
+    if (!deadline || killed_for_wall_time_ || Clock::now() < *deadline) return;
+    killed_for_wall_time_ = true;
+    log::debug("supervisor: wall-time limit reached; killing the sandbox");
+    sys::pidfd_send_signal(sandbox_.pidfd(), SIGKILL);
   }
 
   void relay(int s) {
@@ -180,6 +230,7 @@ class Supervisor {
     const std::size_t n = sys::read_some(errors_.get(), buf, sizeof buf, "error pipe");
     if (n == 0) {
       errors_.reset();  // sync #2: EOF, the payload ran execve (or the sandbox is gone)
+      exec_at_ = Clock::now();
       return;
     }
     collected_.failure_bytes.append(buf, n);
@@ -204,6 +255,9 @@ class Supervisor {
   Collected collected_;
   UniqueFd listener_;
   bool with_init_;
+  policy::Limits limits_;
+  std::optional<Clock::time_point> exec_at_;
+  bool killed_for_wall_time_ = false;
   bool init_exited_ = false;
 };
 
@@ -229,6 +283,19 @@ Outcome Supervisor::outcome(const siginfo_t* init) const {
     out.signal = SIGSYS;
     out.violation = collected_.violation;
     out.message = "seccomp: blocked " + seccomp::describe(*collected_.violation);
+    return out;
+  }
+  // A time limit stands whatever the payload did after it: killed for it, or finished
+  // just past it, the run took too long (as isolate judges it).
+  if (limits_.cpu_time && collected_.usage && collected_.usage->cpu_time > *limits_.cpu_time) {
+    out.status = Outcome::Status::TimeLimit;
+    out.message = fmt::format("time limit: {} ms of CPU time used, the limit is {} ms", collected_.usage->cpu_time.count(),
+                              limits_.cpu_time->count());
+    return out;
+  }
+  if (limits_.wall_time && (killed_for_wall_time_ || (collected_.run_time && *collected_.run_time > *limits_.wall_time))) {
+    out.status = Outcome::Status::WallTimeLimit;
+    out.message = fmt::format("wall-time limit: the run was stopped after {} ms", limits_.wall_time->count());
     return out;
   }
   if (collected_.payload_status) {
@@ -296,8 +363,11 @@ SandboxGuard::~SandboxGuard() {
   sys::retry_eintr([&] { return ::waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info, WEXITED); });
 }
 
-bool SandboxGuard::reap(siginfo_t& info) {
-  const int rc = sys::retry_eintr([&] { return ::waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info, WEXITED); });
+bool SandboxGuard::reap(siginfo_t& info, rusage& usage) {
+  // The system call's fifth argument, which glibc's waitid() leaves out.
+  const int rc = sys::retry_eintr([&] {
+    return static_cast<int>(::syscall(SYS_waitid, P_PIDFD, pidfd_.get(), &info, WEXITED, &usage));
+  });
   reaped_ = true;
   if (rc == 0) return true;
   if (errno == ECHILD) return false;  // someone reaped it for us; the sync channel told what we need
@@ -305,8 +375,8 @@ bool SandboxGuard::reap(siginfo_t& info) {
 }
 
 Outcome supervise(SandboxGuard& sandbox, SyncChannel& sync, UniqueFd errors, const SignalRelay& signals,
-                  bool interactive, bool with_init) {
-  Supervisor supervisor(sandbox, sync, std::move(errors), signals.fd(), interactive, with_init);
+                  const Plan& plan) {
+  Supervisor supervisor(sandbox, sync, std::move(errors), signals.fd(), plan);
   return supervisor.run();
 }
 

@@ -5,9 +5,11 @@
 #pragma once
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include "runtime/launcher.hpp"
+#include "runtime/plan.hpp"
 #include "runtime/sync.hpp"
 #include "util/fd.hpp"
 
@@ -44,8 +46,9 @@ class SandboxGuard {
   ~SandboxGuard();
   pid_t pid() const noexcept { return pid_; }
   int pidfd() const noexcept { return pidfd_.get(); }
-  // waitid(P_PIDFD); std::nullopt-like false when the status was already taken.
-  bool reap(siginfo_t& info);
+  // waitid(P_PIDFD), with the resources init and every process it reaped used; false
+  // when the status was already taken.
+  bool reap(siginfo_t& info, rusage& usage);
 
  private:
   pid_t pid_;
@@ -54,9 +57,10 @@ class SandboxGuard {
 };
 
 // runs in: supervisor, after sync #1 until the sandbox is gone
-// with_init: the sandbox's pid 1 is hutch's init, which reports the command's status;
-// without, pid 1 is the command and its own exit status is the command's.
+// plan.init: the sandbox's pid 1 is hutch's init, which reports the command's status;
+// without, pid 1 is the command and its own exit status is the command's. Enforces the
+// wall-clock and CPU-time limits of plan.limits.
 Outcome supervise(SandboxGuard& sandbox, SyncChannel& sync, UniqueFd errors, const SignalRelay& signals,
-                  bool interactive, bool with_init);
+                  const Plan& plan);
 
 }  // namespace hutch::runtime

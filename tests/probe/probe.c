@@ -201,6 +201,16 @@ static int cmd_sleepers(int count) {
   return 0;
 }
 
+/* Spins until this process has used `ms` milliseconds of CPU time: a known amount of
+   work, whatever else the machine is doing. */
+static int cmd_spin(long ms) {
+  struct timespec t;
+  do {
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  } while (t.tv_sec * 1000L + t.tv_nsec / 1000000L < ms);
+  return 0;
+}
+
 static int cmd_tiocsti(int fd) {
   char c = '#';
   return result(ioctl(fd, TIOCSTI, &c));
@@ -325,7 +335,7 @@ static int usage(void) {
           "usage: probe status [PID] | fds | pids | netifs | hostname | id | env | mounts |\n"
           "             unshare-user | count-usr1 | stat PATH |\n"
           "             write PATH | read PATH | count-entries PATH | exit N | kill-self SIG |\n"
-          "             orphans N | sleepers N | tiocsti FD | ptrace PID | echo ARG... |\n"
+          "             orphans N | sleepers N | spin MS | tiocsti FD | ptrace PID | echo ARG... |\n"
           "             raw NR [ARG...] | int80 NR [ARG...] | x32 NR [ARG...] |\n"
           "             with-listener CMD [ARG...]\n");
   return 2;
@@ -367,6 +377,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "orphans")) return cmd_orphans(atoi(arg));
   if (!strcmp(cmd, "sleepers")) return cmd_sleepers(atoi(arg));
   if (!strcmp(cmd, "tiocsti")) return cmd_tiocsti(atoi(arg));
+  if (!strcmp(cmd, "spin")) return cmd_spin(atol(arg));
   if (!strcmp(cmd, "ptrace")) return cmd_ptrace(atoi(arg));
   return usage();
 }

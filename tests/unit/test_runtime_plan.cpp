@@ -1,6 +1,8 @@
 #include <sched.h>
+#include <sys/resource.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include <catch2/catch.hpp>
@@ -242,13 +244,37 @@ TEST_CASE("plan: the signals the caller ignores stay ignored", "[unit][plan]") {
   CHECK(plan_run(request(), h).ignored_signals == std::vector<int>{1, 13});
 }
 
-TEST_CASE("plan: a policy naming limits is refused until they can be enforced", "[unit][plan]") {
+TEST_CASE("plan: limits become rlimits, and those not enforced yet are refused", "[unit][plan]") {
   RunRequest r = request();
   r.policy.limits.memory = 256u << 20;
-  CHECK_THROWS_WITH(plan_run(r, facts()), Catch::Matchers::StartsWith("limits: this version of hutch cannot enforce"));
-  r.policy.limits = {};
-  r.policy.limits.cpuset = "0";
-  CHECK_THROWS(plan_run(r, facts()));
+  r.policy.limits.processes = 10;
+  r.policy.limits.cpu_time = std::chrono::milliseconds(1001);
+  const Plan p = plan_run(r, facts());
+  const auto find = [&](int resource) {
+    for (const hutch::limits::Rlimit& l : p.limits.rlimits) {
+      if (l.resource == resource) return std::optional(l);
+    }
+    return std::optional<hutch::limits::Rlimit>();
+  };
+  REQUIRE(find(RLIMIT_AS));
+  CHECK(find(RLIMIT_AS)->soft == 256u << 20);
+  CHECK(find(RLIMIT_NPROC)->soft == 11);  // init is one more process of the same user
+  CHECK(find(RLIMIT_CPU)->soft == 2);     // whole seconds, rounded up
+  CHECK(find(RLIMIT_CPU)->hard == 3);
+  CHECK(find(RLIMIT_CORE)->hard == 0);
+  CHECK_FALSE(find(RLIMIT_NOFILE));
+  r.policy.init = false;
+  CHECK(plan_run(r, facts()).limits.rlimits.front().resource == RLIMIT_AS);
+  for (const char* key : {"swap", "cpus", "cpuset", "output"}) {
+    RunRequest q = request();
+    if (std::string(key) == "swap") q.policy.limits.swap = 0;
+    if (std::string(key) == "cpus") q.policy.limits.cpus_millis = 500;
+    if (std::string(key) == "cpuset") q.policy.limits.cpuset = "0";
+    if (std::string(key) == "output") q.policy.limits.output = 1024;
+    CHECK_THROWS_WITH(plan_run(q, facts()), "limits." + std::string(key) +
+                                                ": this version of hutch cannot enforce it yet, and will not run "
+                                                "without it (remove it, or clear inherited limits with `limits: !reset`)");
+  }
 }
 
 TEST_CASE("plan: the seccomp program notifies the supervisor, or without init kills by itself", "[unit][plan]") {
