@@ -21,6 +21,7 @@ std::string result_status(const runtime::Outcome& outcome) {
     case S::SetupError: return "setup-error";
     case S::TimeLimit: return "time-limit";
     case S::WallTimeLimit: return "wall-time-limit";
+    case S::MemoryLimit: return "memory-limit";
   }
   return "setup-error";
 }
@@ -40,7 +41,8 @@ std::string result_json(const runtime::Outcome& outcome, std::chrono::millisecon
   const std::optional<runtime::Outcome::Usage>& u = outcome.usage;
   j["run_time_ms"] = or_null(outcome.run_time.has_value(), outcome.run_time.value_or(std::chrono::milliseconds(0)).count());
   j["cpu_time_ms"] = or_null(u.has_value(), u ? u->cpu_time.count() : 0);
-  j["memory_peak_bytes"] = or_null(u.has_value(), u ? u->max_rss_bytes : 0);
+  j["memory_peak_bytes"] = or_null(u && u->memory_peak_bytes, u ? u->memory_peak_bytes.value_or(0) : 0);
+  j["max_rss_bytes"] = or_null(u.has_value(), u ? u->max_rss_bytes : 0);
   j["context_switches_voluntary"] = or_null(u.has_value(), u ? u->voluntary_switches : 0);
   j["context_switches_forced"] = or_null(u.has_value(), u ? u->forced_switches : 0);
   if (outcome.violation) {
@@ -55,6 +57,11 @@ std::string result_json(const runtime::Outcome& outcome, std::chrono::millisecon
     j["violation"] = viol;
   } else {
     j["violation"] = nullptr;
+  }
+  j["limits"] = nlohmann::json::object();
+  for (const limits::Applied& a : outcome.limits) {
+    j["limits"][a.key] = nlohmann::ordered_json{{"value", a.value ? nlohmann::json(*a.value) : nlohmann::json(a.text)},
+                                                {"backend", a.backend}};
   }
   j["message"] = outcome.message;
   // Invalid UTF-8 (a path in a message) is replaced rather than refused.

@@ -6,10 +6,13 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <memory>
+#include <vector>
 
 #include <fmt/format.h>
 
+#include "cgroup/cgroup.hpp"
 #include "mount/hostpath.hpp"
 #include "mount/mountinfo.hpp"
 #include "runtime/terminal.hpp"
@@ -66,6 +69,29 @@ std::string default_rootfs_path() {
   return fmt::format("{}/.local/share/hutch/rootfs/default", home_dir);
 }
 
+namespace {
+
+// The cgroups delegated to this user, if an administrator declared any, and swap.
+limits::HostLimits host_limits(uid_t uid) {
+  limits::HostLimits out;
+  passwd pw{};
+  passwd* found = nullptr;
+  std::vector<char> buf(16384);
+  const std::string user = ::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) == 0 && found != nullptr
+                               ? std::string(pw.pw_name)
+                               : std::to_string(uid);
+  out.delegation = cgroup::find_delegation(cgroup::load_config(user, uid));
+  // /proc/swaps: a header line, then one line per swap area in use.
+  std::ifstream swaps("/proc/swaps");
+  std::string line;
+  int lines = 0;
+  while (std::getline(swaps, line)) ++lines;
+  out.swap_active = lines > 1;
+  return out;
+}
+
+}  // namespace
+
 HostFacts gather_host_facts(const std::string& rootfs) {
   HostFacts facts;
   facts.uid = ::getuid();
@@ -86,6 +112,7 @@ HostFacts gather_host_facts(const std::string& rootfs) {
   facts.rootfs_submounts = [path = root.path] {
     return mount::mounts_below(mount::parse_mountinfo(read_mountinfo()), path);
   };
+  facts.limits = host_limits(facts.uid);
   return facts;
 }
 

@@ -7,6 +7,13 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <optional>
+#include <ranges>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "cgroup/cgroup.hpp"
 #include "runtime/context.hpp"
 #include "runtime/supervisor.hpp"
 #include "util/error.hpp"
@@ -42,6 +49,7 @@ int exit_status(const Outcome& outcome) {
       return 128 + SIGSYS;  // as if the kernel had killed it for the call
     case Outcome::Status::TimeLimit:
     case Outcome::Status::WallTimeLimit:
+    case Outcome::Status::MemoryLimit:
       return 128 + SIGKILL;  // as if killed for it, even when it finished just past the limit
     case Outcome::Status::SetupError:
       return outcome.exit_code != 0 ? outcome.exit_code : kExitSetupFailed;
@@ -54,6 +62,13 @@ Outcome launch(const Plan& plan) {
   auto [sync, child_sync] = SyncChannel::create_pair();
   Pipe errors = Pipe::create();
   UniqueFd log_fd = duplicate_log_fd();
+  // ORDER: the run's cgroups exist before the sandbox and go after it (the guard below
+  // kills and reaps first); a cgroup that cannot be made stops the run here.
+  std::optional<cgroup::RunCgroup> cgroups;
+  if (plan.limits.cgroup) {
+    cgroups.emplace(plan.limits.delegation, *plan.limits.cgroup, fmt::format("hutch-run-{}", ::getpid()));
+    log::debug("cgroup: created {}", fmt::join(cgroups->dirs() | std::views::values, ", "));
+  }
   log::debug("launch: clone3 flags {:#x}", plan.clone_flags);
   sys::CloneResult clone = sys::clone3_with_pidfd(plan.clone_flags);
   if (clone.pid == 0) {
@@ -71,12 +86,13 @@ Outcome launch(const Plan& plan) {
   // child assembles its root meanwhile and waits for these messages only before
   // forking the payload. A child that already failed is gone; its report waits in the
   // error pipe.
+  if (cgroups) cgroups->place(clone.pid);  // before sync #1: capped from the command's first instruction
   const seccomp::Compiled filter = compile_seccomp(plan);
   log::debug("seccomp: {} instructions{}", filter.program.size(), filter.uses_notify ? ", kill by listener" : "");
   const UniqueFd program = program_memfd(filter.program);
   sync.send_if_connected(SyncMsg::SeccompProgram, filter.uses_notify ? 1 : 0, program.get());
   sync.send_if_connected(SyncMsg::SupervisorReady);  // sync #1: nothing outside is left to do
-  return supervise(sandbox, sync, std::move(errors.read), signals, plan);
+  return supervise(sandbox, sync, std::move(errors.read), signals, plan, cgroups ? &*cgroups : nullptr);
 }
 
 }  // namespace hutch::runtime

@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "limits/limits.hpp"
 #include "runtime/plan.hpp"
 #include "seccomp/describe.hpp"
 
@@ -26,6 +28,7 @@ struct Outcome {
     SeccompViolation,  // the filter's kill action stopped the run; violation says what
     TimeLimit,         // the sandbox's processes used more CPU time than limits.cpu_time
     WallTimeLimit,     // the run took longer than limits.wall_time; the supervisor ended it
+    MemoryLimit,       // the kernel's OOM killer acted in the run's memory cgroup
   };
   Status status = Status::SetupError;
   int exit_code = 0;
@@ -37,13 +40,16 @@ struct Outcome {
   // every process init reaped (all of them, as init reaps orphans and the kernel reaps
   // what is left when init dies): unset when the sandbox never started.
   struct Usage {
-    std::chrono::milliseconds cpu_time{0};    // user + system, all processes
+    std::chrono::milliseconds cpu_time{0};    // user + system, all processes (cgroup's when there is one)
     std::uint64_t max_rss_bytes = 0;          // the largest resident set of one process
     std::uint64_t voluntary_switches = 0;     // context switches, all processes
     std::uint64_t forced_switches = 0;
+    std::optional<std::uint64_t> memory_peak_bytes;  // the memory cgroup's peak: every process, page cache too
+    std::uint64_t oom_kills = 0;                     // by the OOM killer, in the memory cgroup
   };
   std::optional<Usage> usage;
   std::optional<std::chrono::milliseconds> run_time;  // from execve to the end of the sandbox
+  std::vector<limits::Applied> limits;                 // what was in force, and by what
 };
 
 // The exit status hutch itself ends with for this outcome.

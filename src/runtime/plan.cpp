@@ -308,20 +308,8 @@ Plan plan_run(const RunRequest& req, const HostFacts& host) {
   if (!pol.rootfs || pol.rootfs->empty() || pol.rootfs->front() != '/') {
     throw Error(fmt::format("rootfs \"{}\" is not an absolute path", pol.rootfs.value_or("")));
   }
-  // Fail closed: a limit the policy names is a promise; those this version cannot keep
-  // yet stop the run rather than being dropped.
-  for (const auto& [set, key] : {std::pair{pol.limits.swap.has_value(), "swap"},
-                                 std::pair{pol.limits.cpus_millis.has_value(), "cpus"},
-                                 std::pair{pol.limits.cpuset.has_value(), "cpuset"},
-                                 std::pair{pol.limits.output.has_value(), "output"}}) {
-    if (set) {
-      throw Error(fmt::format("limits.{}: this version of hutch cannot enforce it yet, and will not run without it "
-                              "(remove it, or clear inherited limits with `limits: !reset`)",
-                              key));
-    }
-  }
-  plan.limits.requested = pol.limits;
-  plan.limits.rlimits = limits::plan_rlimits(pol.limits, pol.init, std::chrono::milliseconds(0));
+  // Fail closed: a limit no mechanism of this host can enforce stops the run.
+  plan.limits = limits::plan_limits(pol.limits, host.limits, pol.init);
   plan.root.rootfs = host.rootfs.path.empty() ? HostPath{*pol.rootfs, 0, 0} : host.rootfs;
   plan.mounts = plan_mounts(req, host);
   plan.root.overlay = plan_overlay(plan.mounts, host, plan.root.rootfs.path);

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "limits/rlimits.hpp"
+#include "limits/limits.hpp"
 #include "mount/spec.hpp"
 #include "ns/userns.hpp"
 #include "policy/schema.hpp"
@@ -57,12 +57,8 @@ struct Plan {
   // What the seccomp filter is made of. The supervisor compiles it (compile_seccomp)
   // while the child assembles the root, and hands it over before sync #1.
   SeccompInputs seccomp;
-  // Resource limits: the policy's, as the supervisor enforces them (wall and CPU time),
-  // and the rlimits the payload sets (docs/limits.md).
-  struct {
-    policy::Limits requested;
-    std::vector<limits::Rlimit> rlimits;
-  } limits;
+  // Resource limits: the policy's, and how each is enforced (docs/limits.md).
+  limits::LimitsPlan limits;
   std::vector<std::string> argv;
   std::vector<std::string> env;   // "KEY=value", sorted by key
   std::string workdir = "/";
@@ -92,6 +88,8 @@ struct HostFacts {
   // them) and reports whether it is a directory. Throws Error, naming the path and
   // errno, when it cannot be used.
   std::function<std::pair<HostPath, bool>(const std::string&)> find_source;
+  // The cgroups delegated to this user (cgroup/config.hpp) and whether swap is on.
+  limits::HostLimits limits;
 };
 
 struct RunRequest {

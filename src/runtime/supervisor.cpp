@@ -80,9 +80,11 @@ struct Collected {
 
 class Supervisor {
  public:
-  Supervisor(SandboxGuard& sandbox, SyncChannel& sync, UniqueFd errors, int signal_fd, const Plan& plan)
+  Supervisor(SandboxGuard& sandbox, SyncChannel& sync, UniqueFd errors, int signal_fd, const Plan& plan,
+             const cgroup::RunCgroup* cgroups)
       : sandbox_(sandbox), sync_(sync), errors_(std::move(errors)), signal_fd_(signal_fd), terminal_(plan.interactive),
-        with_init_(plan.init), limits_(plan.limits.requested) {}
+        with_init_(plan.init), limits_(plan.limits.requested), applied_(plan.limits.applied),
+        cgroups_(cgroups), sample_cpu_(plan.limits.cpu_time_by_cgroup && cgroups != nullptr) {}
 
   Outcome run() {
     while (!init_exited_) poll_once();
@@ -98,10 +100,18 @@ class Supervisor {
     rusage usage{};
     const bool reaped = sandbox_.reap(init, usage);
     if (reaped) collected_.usage = usage_of(usage);
+    if (collected_.usage && cgroups_ != nullptr) {
+      // The cgroup counts every process from placement on, whoever reaped it.
+      const cgroup::Stats st = cgroups_->stats();
+      if (st.cpu) collected_.usage->cpu_time = std::chrono::duration_cast<std::chrono::milliseconds>(*st.cpu);
+      collected_.usage->memory_peak_bytes = st.memory_peak;
+      collected_.usage->oom_kills = st.oom_kills;
+    }
     if (exec_at_) collected_.run_time = std::chrono::duration_cast<std::chrono::milliseconds>(ended - *exec_at_);
     Outcome out = outcome(reaped ? &init : nullptr);
     out.usage = collected_.usage;
     out.run_time = collected_.run_time;
+    if (out.status != Outcome::Status::SetupError) out.limits = applied_;
     log::debug("supervisor: sandbox gone");
     return out;
   }
@@ -118,6 +128,7 @@ class Supervisor {
       throw_sys("poll", "supervisor");
     }
     check_wall_time();
+    check_cpu_time();
     if (fds[1].revents != 0) on_signal();
     if (fds[2].revents != 0) on_sync();
     if (fds[3].revents != 0) on_errors();
@@ -132,17 +143,41 @@ class Supervisor {
     return *exec_at_ + *limits_.wall_time;
   }
 
+  // How often the cgroup's CPU time is read: a tenth of the limit, from 5 to 100 ms.
+  // The total can pass the limit by at most this long times the CPUs it runs on.
+  std::chrono::milliseconds cpu_sample_interval() const {
+    return std::clamp(*limits_.cpu_time / 10, std::chrono::milliseconds(5), std::chrono::milliseconds(100));
+  }
+
   int poll_timeout() const {
+    long long timeout = -1;
     const std::optional<Clock::time_point> deadline = wall_deadline();
-    if (!deadline || killed_for_wall_time_) return -1;
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now()).count();
-    return left <= 0 ? 0 : static_cast<int>(std::min<long long>(left + 1, 1 << 30));
+    if (deadline && !killed_) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now()).count();
+      timeout = std::max<long long>(left + 1, 0);
+    }
+    if (sample_cpu_ && exec_at_ && !killed_) {
+      const long long sample = cpu_sample_interval().count();
+      timeout = timeout < 0 ? sample : std::min(timeout, sample);
+    }
+    return static_cast<int>(std::min<long long>(timeout, 1 << 30));
+  }
+
+  // The cgroup's CPU time of every process together, against limits.cpu_time.
+  void check_cpu_time() {
+    if (!sample_cpu_ || !exec_at_ || killed_) return;
+    const std::optional<std::chrono::nanoseconds> used = cgroups_->cpu_usage();
+    if (!used || *used <= *limits_.cpu_time) return;
+    killed_ = true;
+    log::debug("supervisor: CPU-time limit reached ({} ns); killing the sandbox", used->count());
+    sys::pidfd_send_signal(sandbox_.pidfd(), SIGKILL);
   }
 
   // Killing init ends every process of its pid namespace (pid_namespaces(7)).
   void check_wall_time() {
     const std::optional<Clock::time_point> deadline = wall_deadline();
-    if (!deadline || killed_for_wall_time_ || Clock::now() < *deadline) return;
+    if (!deadline || killed_ || Clock::now() < *deadline) return;
+    killed_ = true;
     killed_for_wall_time_ = true;
     log::debug("supervisor: wall-time limit reached; killing the sandbox");
     sys::pidfd_send_signal(sandbox_.pidfd(), SIGKILL);
@@ -256,7 +291,11 @@ class Supervisor {
   UniqueFd listener_;
   bool with_init_;
   policy::Limits limits_;
+  std::vector<limits::Applied> applied_;
+  const cgroup::RunCgroup* cgroups_;
+  bool sample_cpu_;
   std::optional<Clock::time_point> exec_at_;
+  bool killed_ = false;  // by the supervisor, for a limit
   bool killed_for_wall_time_ = false;
   bool init_exited_ = false;
 };
@@ -283,6 +322,13 @@ Outcome Supervisor::outcome(const siginfo_t* init) const {
     out.signal = SIGSYS;
     out.violation = collected_.violation;
     out.message = "seccomp: blocked " + seccomp::describe(*collected_.violation);
+    return out;
+  }
+  if (collected_.usage && collected_.usage->oom_kills > 0 && limits_.memory) {
+    out.status = Outcome::Status::MemoryLimit;
+    out.message = fmt::format("memory limit: the kernel killed {} process{} of the sandbox for using more than {} bytes",
+                              collected_.usage->oom_kills, collected_.usage->oom_kills == 1 ? "" : "es",
+                              *limits_.memory);
     return out;
   }
   // A time limit stands whatever the payload did after it: killed for it, or finished
@@ -375,8 +421,8 @@ bool SandboxGuard::reap(siginfo_t& info, rusage& usage) {
 }
 
 Outcome supervise(SandboxGuard& sandbox, SyncChannel& sync, UniqueFd errors, const SignalRelay& signals,
-                  const Plan& plan) {
-  Supervisor supervisor(sandbox, sync, std::move(errors), signals.fd(), plan);
+                  const Plan& plan, const cgroup::RunCgroup* cgroups) {
+  Supervisor supervisor(sandbox, sync, std::move(errors), signals.fd(), plan, cgroups);
   return supervisor.run();
 }
 

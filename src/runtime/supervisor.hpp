@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include "cgroup/cgroup.hpp"
 #include "runtime/launcher.hpp"
 #include "runtime/plan.hpp"
 #include "runtime/sync.hpp"
@@ -60,7 +61,8 @@ class SandboxGuard {
 // plan.init: the sandbox's pid 1 is hutch's init, which reports the command's status;
 // without, pid 1 is the command and its own exit status is the command's. Enforces the
 // wall-clock and CPU-time limits of plan.limits.
+// cgroups (may be null): the run's own, for CPU time and statistics.
 Outcome supervise(SandboxGuard& sandbox, SyncChannel& sync, UniqueFd errors, const SignalRelay& signals,
-                  const Plan& plan);
+                  const Plan& plan, const cgroup::RunCgroup* cgroups);
 
 }  // namespace hutch::runtime

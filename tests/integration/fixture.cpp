@@ -80,6 +80,42 @@ std::string stage_tree(const fs::path& dir, const fs::path& source, const std::s
   return target.string();
 }
 
+// As root, what an administrator does once per user (docs/limits.md): a directory below
+// each v1 controller's hierarchy, owned by the user; cpuset ones need cpus and mems.
+// Returns why it could not, or "".
+std::string delegate_cgroup_v1(const passwd* pw, const fs::path& config_home) {
+  for (const char* c : kCgroupV1Controllers) {
+    const fs::path hierarchy = fs::path("/sys/fs/cgroup") / c;
+    if (!fs::exists(hierarchy / "tasks")) {
+      return std::string("the host has no cgroup v1 ") + c + " hierarchy at " + hierarchy.string();
+    }
+    const fs::path dir = hierarchy / "hutch" / pw->pw_name;
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) return "cannot create " + dir.string() + ": " + ec.message();
+    if (std::string(c) == "cpuset") {
+      for (const fs::path& d : {hierarchy / "hutch", dir}) {
+        for (const char* knob : {"cpuset.cpus", "cpuset.mems"}) {
+          std::ifstream in(hierarchy / knob);
+          std::string value;
+          std::getline(in, value);
+          std::ofstream(d / knob) << value;
+        }
+      }
+    }
+    for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+      if (::chown(entry.path().c_str(), pw->pw_uid, pw->pw_gid) != 0) return "chown " + entry.path().string();
+    }
+    if (::chown(dir.c_str(), pw->pw_uid, pw->pw_gid) != 0) return "chown " + dir.string();
+  }
+  fs::create_directories(config_home / "hutch");
+  std::ofstream(config_home / "hutch/cgroups.conf") << "# delegated by the test harness\nv1 = hutch/${USER}\n";
+  fs::permissions(config_home, fs::perms(0755));
+  fs::permissions(config_home / "hutch", fs::perms(0755));
+  fs::permissions(config_home / "hutch/cgroups.conf", fs::perms(0644));
+  return "";
+}
+
 }  // namespace
 
 StagedBinaries prepare_user_and_binaries(const std::string& hutch, const std::string& probe,
@@ -87,7 +123,8 @@ StagedBinaries prepare_user_and_binaries(const std::string& hutch, const std::st
   const fs::path src(source_dir);
   if (::geteuid() != 0) {
     return StagedBinaries{hutch, probe, (src / "scripts/make-rootfs").string(), (src / "policies").string(),
-                          (src / "tests/policies").string(), ""};
+                          (src / "tests/policies").string(), "", "",
+                          "the tests did not start as root, so no cgroup v1 subtree could be delegated to this user"};
   }
   passwd* pw = ensure_test_user();
   char tmpl[] = "/tmp/hutch-stage-XXXXXX";
@@ -98,6 +135,15 @@ StagedBinaries prepare_user_and_binaries(const std::string& hutch, const std::st
                         stage_tree(tmpl, src / "policies", "policies"),
                         stage_tree(tmpl, src / "tests/policies", "policy-cases"),
                         tmpl};
+  {
+    // Serialized like the user's creation: CTest runs test processes in parallel.
+    const int lock = ::open("/run/lock/hutch-test-user.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+    must(lock >= 0 && ::flock(lock, LOCK_EX) == 0, "lock /run/lock/hutch-test-user.lock");
+    const fs::path config_home = fs::path(tmpl) / "config-cgroup-v1";
+    staged.cgroup_v1_skip_reason = delegate_cgroup_v1(pw, config_home);
+    if (staged.cgroup_v1_skip_reason.empty()) staged.cgroup_v1_config_home = config_home.string();
+    ::close(lock);
+  }
   must(::chmod(tmpl, 0755) == 0, "chmod stage dir");
   // The user removes the stage directory at exit, so it owns it and every directory in
   // it (emptying a directory needs write access to it), not the files.

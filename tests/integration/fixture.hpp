@@ -15,9 +15,19 @@ struct StagedBinaries {
   std::string policies;     // the repository's policies/
   std::string policy_cases; // tests/policies/
   std::string stage_dir;  // non-empty when the binaries were copied (remove at exit)
+  // An XDG_CONFIG_HOME whose hutch/cgroups.conf names the cgroup v1 subtree delegated
+  // to the test user; "" when the tests did not start as root or the host has no v1
+  // controllers (cgroup_v1_skip_reason() says why).
+  std::string cgroup_v1_config_home;
+  std::string cgroup_v1_skip_reason;
 };
 
-// As root: create or reuse kTestUser, copy the binaries into a fresh world-readable
+// The cgroup v1 controllers hutch uses, delegated to the test user as an administrator
+// would (docs/limits.md): /sys/fs/cgroup/CONTROLLER/hutch/USER, owned by the user.
+inline constexpr const char* kCgroupV1Controllers[] = {"memory", "pids", "cpu", "cpuacct", "cpuset"};
+
+// As root: create or reuse kTestUser, delegate it a cgroup v1 subtree where the host
+// has v1 controllers, copy the binaries into a fresh world-readable
 // directory (the checkout may not be traversable by that user), give the user its
 // own XDG_RUNTIME_DIR, and drop to it for good. As anyone else: use the binaries as
 // they are.

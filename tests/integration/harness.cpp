@@ -77,6 +77,8 @@ void setup(int argc, char** argv) {
   g_paths.make_rootfs = staged.make_rootfs;
   g_paths.policies = staged.policies;
   g_paths.policy_cases = staged.policy_cases;
+  g_paths.cgroup_v1_config_home = staged.cgroup_v1_config_home;
+  g_paths.cgroup_v1_skip_reason = staged.cgroup_v1_skip_reason;
   char tmpl[] = "/tmp/hutch-it-XXXXXX";
   if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
   g_paths.work = tmpl;

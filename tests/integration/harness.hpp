@@ -24,6 +24,10 @@ struct Paths {
   std::filesystem::path make_rootfs;  // scripts/make-rootfs, readable by the test user
   std::filesystem::path policies;     // the shipped policies/, readable by the test user
   std::filesystem::path policy_cases; // tests/policies/, readable by the test user
+  // XDG_CONFIG_HOME naming the cgroup v1 subtree delegated to the test user, or "" and
+  // the reason (fixture.hpp).
+  std::string cgroup_v1_config_home;
+  std::string cgroup_v1_skip_reason;
 };
 
 // Called once from main() before Catch runs.

@@ -1,13 +1,17 @@
 // Resource limits against the real kernel, as the unprivileged user: the rlimits the
-// payload gets, the wall-clock and CPU-time verdicts, and the statistics of the result
-// (docs/limits.md, docs/result.md). The busybox fixture's sh and sleep are the workloads.
+// payload gets, each verdict and the statistics of the result (docs/limits.md,
+// docs/result.md), under each backend this host offers: cgroup v1 (the harness, as
+// root, delegates a subtree to the test user as an administrator would) and the
+// rlimit fallback. The busybox fixture's sh and the probe are the workloads.
 #include <signal.h>
 
+#include <filesystem>
 #include <string>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "fixture.hpp"
 #include "harness.hpp"
 
 using hutch::testing::paths;
@@ -23,14 +27,36 @@ struct Run {
   nlohmann::json result;
 };
 
+enum class Backend { Rlimit, CgroupV1 };
+
+// The environment that selects a backend: XDG_CONFIG_HOME with or without cgroups.conf.
+std::vector<std::string> backend_env(Backend b) {
+  if (b == Backend::CgroupV1) {
+    if (paths().cgroup_v1_config_home.empty()) {
+      hutch::testing::skip("cgroup v1: " + paths().cgroup_v1_skip_reason);
+    }
+    return {"XDG_CONFIG_HOME=" + paths().cgroup_v1_config_home};
+  }
+  if (std::filesystem::exists("/etc/hutch/cgroups.conf")) {
+    hutch::testing::skip("rlimit fallback: /etc/hutch/cgroups.conf gives every run cgroups on this host");
+  }
+  const std::filesystem::path empty = paths().work / "config-none";
+  std::filesystem::create_directories(empty);
+  return {"XDG_CONFIG_HOME=" + empty.string()};
+}
+
 // `hutch run --result FILE LIMITS... -- PAYLOAD...`, with the result parsed.
-Run limited(const std::vector<std::string>& payload, std::vector<std::string> limits) {
+Run limited(const std::vector<std::string>& payload, std::vector<std::string> limits,
+            Backend backend = Backend::Rlimit) {
   const std::string file = (paths().work / "limits-result.json").string();
+  std::filesystem::remove(file);
   limits.insert(limits.begin(), {"--result", file});
-  Run run{run_hutch(run_args(payload, limits)), {}};
+  Run run{run_hutch(run_args(payload, limits), {.env = backend_env(backend)}), {}};
   run.result = nlohmann::json::parse(hutch::testing::read_text(file));
   return run;
 }
+
+std::string backend_name(Backend b) { return b == Backend::CgroupV1 ? "cgroup-v1" : "rlimit"; }
 
 // One line of /proc/self/limits inside the sandbox, e.g. "Max open files 10 10 files".
 std::string limit_line(const std::string& limits, const std::string& name) {
@@ -86,40 +112,124 @@ TEST_CASE("limits: wall time ends the whole sandbox, children included", "[integ
   CHECK(ok.result["status"] == "ok");
 }
 
-TEST_CASE("limits: CPU time of all processes together gives time-limit", "[integration][limits]") {
-  // One spinning process: RLIMIT_CPU stops it a little past the limit.
-  auto one = limited({"/bin/sh", "-c", "while :; do :; done"}, {"--cpu-time", "300ms", "--wall-time", "60s"});
-  CHECK(one.result["status"] == "time-limit");
-  CHECK(one.r.exit_code == kKilledStatus);
-  CHECK(one.result["cpu_time_ms"].get<long>() > 300);
+namespace {
+
+// The verdicts and statistics, once per backend.
+void spinning_children_hit_the_cpu_limit(Backend b) {
+  // Two processes that would spin for 100 s: the limit stops the run. Under cgroup v1
+  // the supervisor samples the total every 50 ms (a tenth of the limit): at most
+  // 500 ms + 2 CPUs x 50 ms, plus scheduling. Under rlimits each process is stopped by
+  // its own RLIMIT_CPU of 1 s: the total is about 2 s (docs/limits.md).
+  auto r = limited({"/bin/sh", "-c", "/probe spin 100000 & /probe spin 100000 & wait"},
+                   {"--cpu-time", "500ms", "--wall-time", "60s"}, b);
+  CHECK(r.result["status"] == "time-limit");
+  CHECK(r.r.exit_code == kKilledStatus);
+  CHECK(r.result["limits"]["cpu_time"]["backend"] == backend_name(b));
+  const long cpu = r.result["cpu_time_ms"].get<long>();
+  CHECK(cpu > 500);
+  CHECK(cpu < (b == Backend::CgroupV1 ? 900 : 2600));
   // Two children of 900 ms each, neither over the limit alone (nor stopped by its
-  // RLIMIT_CPU of 2 s): together they are.
+  // RLIMIT_CPU of 2 s): together they are, and the verdict counts both.
   auto two = limited({"/bin/sh", "-c", "/probe spin 900 & /probe spin 900 & wait"},
-                     {"--cpu-time", "1500ms", "--wall-time", "60s"});
+                     {"--cpu-time", "1500ms", "--wall-time", "60s"}, b);
   CHECK(two.result["status"] == "time-limit");
-  CHECK(two.result["cpu_time_ms"].get<long>() >= 1800);
+  CHECK(two.result["cpu_time_ms"].get<long>() >= 1500);
   CHECK(two.r.err.find("hutch: time limit: ") == 0);
 }
 
-TEST_CASE("limits: CPU time is measured within 10% of the truth", "[integration][limits]") {
+void statistics_are_accurate(Backend b) {
   // probe spin stops at 1000 ms of its own CPU time; the rest is busybox and exec.
-  auto r = limited({"/probe", "spin", "1000"}, {});
-  CHECK(r.result["status"] == "ok");
-  const long cpu = r.result["cpu_time_ms"].get<long>();
+  auto spin = limited({"/probe", "spin", "1000"}, {"--cpu-time", "10s"}, b);
+  CHECK(spin.result["status"] == "ok");
+  const long cpu = spin.result["cpu_time_ms"].get<long>();
   CHECK(cpu >= 1000);
   CHECK(cpu <= 1100);
-}
-
-TEST_CASE("limits: a normal run reports plausible statistics", "[integration][limits]") {
-  auto r = limited({"/bin/true"}, {});
+  // 64 MiB touched: the peak is within 10% of it.
+  auto mem = limited({"/probe", "alloc", "64"}, {"--memory", "256M"}, b);
+  CHECK(mem.result["status"] == "ok");
+  const double mib = 64.0 * 1024 * 1024;
+  const double rss = mem.result["max_rss_bytes"].get<double>();
+  CHECK(rss >= mib);
+  CHECK(rss <= mib * 1.1);
+  if (b == Backend::CgroupV1) {
+    const double peak = mem.result["memory_peak_bytes"].get<double>();
+    CHECK(peak >= mib);
+    CHECK(peak <= mib * 1.1);
+  } else {
+    CHECK(mem.result["memory_peak_bytes"].is_null());  // no memory cgroup, no sandbox-wide figure
+  }
+  // A normal run: plausible figures.
+  auto r = limited({"/bin/true"}, {}, b);
   CHECK(r.result["status"] == "ok");
-  CHECK(r.result["cpu_time_ms"].is_number());
   CHECK(r.result["cpu_time_ms"].get<long>() < 1000);
-  // busybox's resident set: more than a page, far less than 100 MB.
-  CHECK(r.result["memory_peak_bytes"].get<long>() > 4096);
-  CHECK(r.result["memory_peak_bytes"].get<long>() < 100L << 20);
+  CHECK(r.result["max_rss_bytes"].get<long>() > 4096);
+  CHECK(r.result["max_rss_bytes"].get<long>() < 100L << 20);
   CHECK(r.result["context_switches_voluntary"].is_number());
   CHECK(r.result["run_time_ms"].get<long>() <= r.result["wall_time_ms"].get<long>());
+}
+
+void fork_bomb_is_contained(Backend b) {
+  // Every fork past the limit fails; the wall-time limit ends the bomb; nothing is left.
+  auto r = limited({"/bin/sh", "-c", "b() { b | b & }; b; sleep 10"}, {"--processes", "20", "--wall-time", "2s"}, b);
+  CHECK(r.result["status"] == "wall-time-limit");
+  CHECK(r.result["limits"]["processes"]["backend"] == backend_name(b));
+  CHECK(hutch::testing::wait_until_gone("b() { b | b & }; b; sleep 10"));
+}
+
+void descriptors_and_files_are_limited(Backend b) {
+  auto fds = limited({"/probe", "openmax"}, {"--open-files", "16"}, b);
+  CHECK(fds.r.out == "opened 13, then Too many open files\n");  // 16 minus stdin, stdout, stderr
+  auto big = limited({"/bin/sh", "-c", "head -c 2000000 /dev/zero > /tmp/f"}, {"--file-size", "1M"}, b);
+  CHECK(big.result["status"] == "signaled");
+  CHECK(big.result["signal"] == "SIGXFSZ");
+  // A disk filler on a sized tmpfs: ENOSPC, the host's disk untouched.
+  auto fill = limited({"/bin/sh", "-c", "cat /dev/zero > /work/f; echo $?; du -k /work/f"}, {"--tmpfs", "/work:1M"}, b);
+  CHECK(fill.result["status"] == "ok");
+  CHECK(fill.r.out.find("1\n1024\t/work/f\n") == 0);
+}
+
+}  // namespace
+
+TEST_CASE("limits (rlimit): spinning children give time-limit", "[integration][limits]") {
+  spinning_children_hit_the_cpu_limit(Backend::Rlimit);
+}
+TEST_CASE("limits (cgroup v1): spinning children give time-limit within the sampling bound", "[integration][limits]") {
+  spinning_children_hit_the_cpu_limit(Backend::CgroupV1);
+}
+TEST_CASE("limits (rlimit): CPU time and memory statistics are accurate", "[integration][limits]") {
+  statistics_are_accurate(Backend::Rlimit);
+}
+TEST_CASE("limits (cgroup v1): CPU time and memory statistics are accurate", "[integration][limits]") {
+  statistics_are_accurate(Backend::CgroupV1);
+}
+TEST_CASE("limits (rlimit): a fork bomb is contained", "[integration][limits]") {
+  fork_bomb_is_contained(Backend::Rlimit);
+}
+TEST_CASE("limits (cgroup v1): a fork bomb is contained", "[integration][limits]") {
+  fork_bomb_is_contained(Backend::CgroupV1);
+}
+TEST_CASE("limits (rlimit): descriptors, file size and a sized tmpfs hold", "[integration][limits]") {
+  descriptors_and_files_are_limited(Backend::Rlimit);
+}
+TEST_CASE("limits (cgroup v1): descriptors, file size and a sized tmpfs hold", "[integration][limits]") {
+  descriptors_and_files_are_limited(Backend::CgroupV1);
+}
+
+TEST_CASE("limits (cgroup v1): a memory hog gives memory-limit, and the run's cgroups are removed",
+          "[integration][limits]") {
+  auto r = limited({"/probe", "alloc", "200"}, {"--memory", "64M"}, Backend::CgroupV1);
+  CHECK(r.result["status"] == "memory-limit");
+  CHECK(r.r.exit_code == kKilledStatus);
+  CHECK(r.result["limits"]["memory"]["backend"] == "cgroup-v1");
+  CHECK(r.result["limits"]["swap"]["value"] == 0);  // swap off: memsw = memory
+  CHECK(r.r.err.find("hutch: memory limit: the kernel killed 1 process") == 0);
+  const double peak = r.result["memory_peak_bytes"].get<double>();
+  CHECK(peak <= 64.0 * 1024 * 1024);
+  // Nothing is left below the delegated directories.
+  for (const char* c : hutch::testing::kCgroupV1Controllers) {
+    const auto dir = std::filesystem::path("/sys/fs/cgroup") / c / "hutch" / hutch::testing::kTestUser;
+    for (const auto& name : hutch::testing::list_dir(dir)) CHECK(name.rfind("hutch-run-", 0) != 0);
+  }
 }
 
 TEST_CASE("limits: flags are checked as policy values are", "[integration][limits]") {

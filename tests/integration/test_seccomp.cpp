@@ -207,8 +207,8 @@ TEST_CASE("result: a violation is named in the JSON result, and so is every othe
   // The six raw registers: those past the call's own arguments hold whatever was there.
   CHECK(json.find(",\"violation\":{\"syscall\":\"ptrace\",\"arch\":\"x86_64\",\"number\":101,\"args\":[16,1,") !=
         std::string::npos);
-  CHECK(json.find("],\"call\":\"ptrace(PTRACE_ATTACH, 1)\"},\"message\":\"seccomp: blocked ptrace(PTRACE_ATTACH, 1)\"}\n") !=
-        std::string::npos);
+  CHECK(json.find("],\"call\":\"ptrace(PTRACE_ATTACH, 1)\"},\"limits\":{},\"message\":\"seccomp: blocked "
+                  "ptrace(PTRACE_ATTACH, 1)\"}\n") != std::string::npos);
   probe({"exit", "3"}, {"--result", out});
   CHECK(read().find("{\"status\":\"runtime-error\",\"exit_code\":3,\"signal\":null,") == 0);
   probe({"kill-self", "9"}, {"--result", out});

@@ -211,6 +211,24 @@ static int cmd_spin(long ms) {
   return 0;
 }
 
+/* Allocates and touches `mb` MiB, then exits 0: a known amount of memory. */
+static int cmd_alloc(long mb) {
+  const size_t size = (size_t)mb << 20;
+  char* p = malloc(size);
+  if (p == NULL) return print_errno(errno);
+  for (size_t i = 0; i < size; i += 4096) p[i] = 1;
+  printf("allocated %ld MiB\n", mb);
+  return 0;
+}
+
+/* Opens /dev/null until it fails; prints how many it got and why it stopped. */
+static int cmd_openmax(void) {
+  int n = 0;
+  while (open("/dev/null", O_RDONLY) >= 0) ++n;
+  printf("opened %d, then %s\n", n, strerror(errno));
+  return 0;
+}
+
 static int cmd_tiocsti(int fd) {
   char c = '#';
   return result(ioctl(fd, TIOCSTI, &c));
@@ -335,7 +353,7 @@ static int usage(void) {
           "usage: probe status [PID] | fds | pids | netifs | hostname | id | env | mounts |\n"
           "             unshare-user | count-usr1 | stat PATH |\n"
           "             write PATH | read PATH | count-entries PATH | exit N | kill-self SIG |\n"
-          "             orphans N | sleepers N | spin MS | tiocsti FD | ptrace PID | echo ARG... |\n"
+          "             orphans N | sleepers N | spin MS | alloc MB | openmax | tiocsti FD | ptrace PID | echo ARG... |\n"
           "             raw NR [ARG...] | int80 NR [ARG...] | x32 NR [ARG...] |\n"
           "             with-listener CMD [ARG...]\n");
   return 2;
@@ -363,6 +381,7 @@ int main(int argc, char **argv) {
     printf("\n");
     return 0;
   }
+  if (!strcmp(cmd, "openmax")) return cmd_openmax();
   if (!arg) return usage();
   if (!strcmp(cmd, "with-listener")) return cmd_with_listener(argv + 2);
   if (!strcmp(cmd, "raw")) return cmd_raw(argc, argv, 0);
@@ -378,6 +397,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "sleepers")) return cmd_sleepers(atoi(arg));
   if (!strcmp(cmd, "tiocsti")) return cmd_tiocsti(atoi(arg));
   if (!strcmp(cmd, "spin")) return cmd_spin(atol(arg));
+  if (!strcmp(cmd, "alloc")) return cmd_alloc(atol(arg));
   if (!strcmp(cmd, "ptrace")) return cmd_ptrace(atoi(arg));
   return usage();
 }

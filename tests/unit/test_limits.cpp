@@ -1,0 +1,104 @@
+// Which mechanism enforces each limit (limits/limits.cpp), and the cgroup delegation
+// file (cgroup/config.cpp). Pure: no cgroup is touched.
+#include <sys/resource.h>
+
+#include <catch2/catch.hpp>
+
+#include "cgroup/config.hpp"
+#include "limits/limits.hpp"
+#include "util/error.hpp"
+
+using namespace hutch;
+using Catch::Matchers::StartsWith;
+
+namespace {
+
+limits::HostLimits v1_host(std::initializer_list<cgroup::Controller> controllers, bool memsw = true) {
+  limits::HostLimits h;
+  for (cgroup::Controller c : controllers) h.delegation.v1_dirs[c] = std::string("/sys/fs/cgroup/x/hutch/u");
+  h.delegation.memsw = memsw;
+  return h;
+}
+
+const limits::Applied* applied(const limits::LimitsPlan& p, const std::string& key) {
+  for (const limits::Applied& a : p.applied) {
+    if (a.key == key) return &a;
+  }
+  return nullptr;
+}
+
+bool has_rlimit(const limits::LimitsPlan& p, int resource) {
+  for (const limits::Rlimit& r : p.rlimits) {
+    if (r.resource == resource) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("limits: a delegated cgroup takes memory, processes and CPU time from the rlimits", "[unit][limits]") {
+  using C = cgroup::Controller;
+  policy::Limits l;
+  l.memory = 64u << 20;
+  l.swap = 16u << 20;
+  l.processes = 10;
+  l.cpu_time = std::chrono::milliseconds(500);
+  l.cpus_millis = 1500;
+  l.cpuset = "0";
+  const limits::LimitsPlan p = limits::plan_limits(l, v1_host({C::Memory, C::Pids, C::Cpu, C::Cpuacct, C::Cpuset}), true);
+  REQUIRE(p.cgroup);
+  CHECK(p.cgroup->memory == 64u << 20);
+  CHECK(p.cgroup->memory_and_swap == 80u << 20);
+  CHECK(p.cgroup->pids_max == 11);  // init counts
+  CHECK(p.cgroup->cpus_millis == 1500);
+  CHECK(p.cgroup->cpuset == "0");
+  CHECK(p.cpu_time_by_cgroup);
+  CHECK(applied(p, "memory")->backend == "cgroup-v1");
+  CHECK(applied(p, "cpuset")->text == "0");
+  // The cgroup counts memory, not address space: no RLIMIT_AS. RLIMIT_CPU stays as a backstop.
+  CHECK_FALSE(has_rlimit(p, RLIMIT_AS));
+  CHECK(has_rlimit(p, RLIMIT_CPU));
+  CHECK(has_rlimit(p, RLIMIT_NPROC));
+}
+
+TEST_CASE("limits: without a delegation, rlimits, and what only a cgroup does is refused", "[unit][limits]") {
+  policy::Limits l;
+  l.memory = 64u << 20;
+  l.processes = 10;
+  const limits::LimitsPlan p = limits::plan_limits(l, {}, false);
+  CHECK_FALSE(p.cgroup);
+  CHECK(applied(p, "memory")->backend == "rlimit");
+  CHECK(applied(p, "processes")->backend == "rlimit");
+  CHECK(has_rlimit(p, RLIMIT_AS));
+  l.swap = 0;
+  CHECK_THROWS_WITH(limits::plan_limits(l, {}, false), StartsWith("limits.swap: it needs the memory controller"));
+  // Swap on, no swap accounting: swap cannot be kept off.
+  policy::Limits m;
+  m.memory = 64u << 20;
+  limits::HostLimits h = v1_host({cgroup::Controller::Memory}, false);
+  h.swap_active = true;
+  CHECK_THROWS_WITH(limits::plan_limits(m, h, false), StartsWith("limits.memory: this machine has swap but no swap "
+                                                                   "accounting"));
+  h.swap_active = false;
+  CHECK_FALSE(limits::plan_limits(m, h, false).cgroup->memory_and_swap);
+}
+
+TEST_CASE("cgroup config: v1 path expanded and checked, errors name file and line", "[unit][limits]") {
+  const cgroup::Config c = cgroup::parse_config("# comment\n\nv1 = hutch/${USER}-${UID}  # trailing\n", "/etc/x.conf",
+                                                "alice", 1001);
+  CHECK(c.file == "/etc/x.conf");
+  CHECK(c.v1_path == "hutch/alice-1001");
+  CHECK_FALSE(cgroup::parse_config("", "f", "a", 1).v1_path);
+  CHECK_THROWS_WITH(cgroup::parse_config("v1 = /abs\n", "f", "a", 1),
+                    "f:1: v1: expected a directory relative to each controller's hierarchy, like hutch/${USER}, got "
+                    "\"/abs\"");
+  CHECK_THROWS_WITH(cgroup::parse_config("\nv1 = hutch/../x\n", "f", "a", 1), StartsWith("f:2: v1: expected a relative "
+                                                                                       "path of letters"));
+  CHECK_THROWS_WITH(cgroup::parse_config("v1 = a//b\n", "f", "a", 1), StartsWith("f:1: v1: expected a relative path"));
+  CHECK_THROWS_WITH(cgroup::parse_config("v2 = x\n", "f", "a", 1), "f:1: unknown key \"v2\" (expected v1)");
+  CHECK_THROWS_WITH(cgroup::parse_config("v1\n", "f", "a", 1), "f:1: expected KEY = VALUE, got \"v1\"");
+  CHECK_THROWS_WITH(cgroup::parse_config("v1 = a\nv1 = b\n", "f", "a", 1), "f:2: v1: given twice");
+  // A user name that is not a safe path component is refused after expansion.
+  CHECK_THROWS(cgroup::parse_config("v1 = hutch/${USER}\n", "f", "..", 1));
+  CHECK_THROWS(cgroup::parse_config("v1 = hutch/${USER}\n", "f", "a b", 1));
+}
