@@ -65,6 +65,8 @@ po::options_description run_options() {
       ("processes", po::value<std::string>()->value_name("N"), "limits.processes: processes and threads")
       ("cpu-time", po::value<std::string>()->value_name("DURATION"), "limits.cpu_time: of all processes together")
       ("wall-time", po::value<std::string>()->value_name("DURATION"), "limits.wall_time")
+      ("extra-time", po::value<std::string>()->value_name("DURATION"),
+       "limits.extra_time: grace past the time limits before the kill (the verdict stays)")
       ("file-size", po::value<std::string>()->value_name("SIZE"), "limits.file_size: the largest file written")
       ("open-files", po::value<std::string>()->value_name("N"), "limits.open_files: descriptors per process")
       ("stack", po::value<std::string>()->value_name("SIZE"), "limits.stack: per process")
@@ -126,7 +128,7 @@ std::uint64_t size_flag(const char* option, const std::string& value, std::uint6
   return bytes;
 }
 
-std::chrono::milliseconds duration_flag(const char* option, const std::string& value) {
+std::chrono::milliseconds duration_flag(const char* option, const std::string& value, bool allow_zero = false) {
   std::chrono::milliseconds d{0};
   try {
     d = units::parse_duration(value);
@@ -134,7 +136,9 @@ std::chrono::milliseconds duration_flag(const char* option, const std::string& v
     e.prepend(option);
     throw;
   }
-  if (d.count() <= 0) throw Error(fmt::format("{}: expected a duration of at least 1ms, got {:?}", option, value));
+  if (d.count() < 0 || (d.count() == 0 && !allow_zero)) {
+    throw Error(fmt::format("{}: expected a duration of at least 1ms, got {:?}", option, value));
+  }
   return d;
 }
 
@@ -153,6 +157,7 @@ policy::Limits parse_limit_flags(const po::variables_map& vm) {
   if (auto* v = get<std::string>(vm, "processes")) l.processes = count_flag("--processes", *v, 1, 1u << 22);
   if (auto* v = get<std::string>(vm, "cpu-time")) l.cpu_time = duration_flag("--cpu-time", *v);
   if (auto* v = get<std::string>(vm, "wall-time")) l.wall_time = duration_flag("--wall-time", *v);
+  if (auto* v = get<std::string>(vm, "extra-time")) l.extra_time = duration_flag("--extra-time", *v, true);
   if (auto* v = get<std::string>(vm, "file-size")) l.file_size = size_flag("--file-size", *v, 0);
   if (auto* v = get<std::string>(vm, "open-files")) l.open_files = count_flag("--open-files", *v, 3, 1u << 20);
   if (auto* v = get<std::string>(vm, "stack")) l.stack = size_flag("--stack", *v, 1);
@@ -244,6 +249,7 @@ void apply_overrides(const Overrides& o, policy::Policy& pol) {
   if (l.processes) pol.limits.processes = l.processes;
   if (l.cpu_time) pol.limits.cpu_time = l.cpu_time;
   if (l.wall_time) pol.limits.wall_time = l.wall_time;
+  if (l.extra_time) pol.limits.extra_time = l.extra_time;
   if (l.file_size) pol.limits.file_size = l.file_size;
   if (l.open_files) pol.limits.open_files = l.open_files;
   if (l.stack) pol.limits.stack = l.stack;

@@ -74,7 +74,8 @@ LimitsPlan plan_limits(const policy::Limits& l, const HostLimits& host, bool wit
   if (l.file_size) applied("file_size", *l.file_size, "rlimit");
   if (l.open_files) applied("open_files", *l.open_files, "rlimit");
   if (l.stack) applied("stack", *l.stack, "rlimit");
-  plan.rlimits = plan_rlimits(for_rlimits, with_init, std::chrono::milliseconds(0));
+  if (l.extra_time) applied("extra_time", static_cast<std::uint64_t>(l.extra_time->count()), "supervisor");
+  plan.rlimits = plan_rlimits(for_rlimits, with_init, l.extra_time.value_or(std::chrono::milliseconds(0)));
   return plan;
 }
 

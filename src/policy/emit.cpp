@@ -56,6 +56,7 @@ void emit_limits(YAML::Emitter& out, const Limits& l) {
   count("processes", l.processes);
   duration("cpu_time", l.cpu_time);
   duration("wall_time", l.wall_time);
+  duration("extra_time", l.extra_time);
   if (l.cpus_millis) {
     std::string cpus = fmt::format("{}.{:03}", *l.cpus_millis / 1000, *l.cpus_millis % 1000);
     while (cpus.back() == '0') cpus.pop_back();

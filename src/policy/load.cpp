@@ -32,9 +32,9 @@ constexpr std::array<std::string_view, 16> kTopKeys{
     // Sections later versions fill in; reserved so that a policy using them fails loudly.
     "capabilities"};
 constexpr std::array<std::string_view, 1> kReservedKeys{"capabilities"};
-constexpr std::array<std::string_view, 11> kLimitKeys{
-    "memory", "swap", "processes", "cpu_time", "wall_time", "cpus", "cpuset", "output", "file_size", "open_files",
-    "stack"};
+constexpr std::array<std::string_view, 12> kLimitKeys{
+    "memory", "swap", "processes", "cpu_time", "wall_time", "extra_time", "cpus", "cpuset", "output", "file_size",
+    "open_files", "stack"};
 constexpr std::array<std::string_view, 7> kMountKeys{"type", "source", "target", "readonly", "optional", "size", "mode"};
 
 // SECURITY: a pass over the YAML events before building nodes. Aliases are refused: a
@@ -475,6 +475,7 @@ void Parser::parse_limits(const YAML::Node& k, const YAML::Node& v, const std::s
     else if (key == "processes") l.processes = count_of(vv, kk, p, 1, 1u << 22);
     else if (key == "cpu_time") l.cpu_time = duration_of(vv, kk, p);
     else if (key == "wall_time") l.wall_time = duration_of(vv, kk, p);
+    else if (key == "extra_time") l.extra_time = duration_of(vv, kk, p, true);
     else if (key == "cpus") l.cpus_millis = cpus_of(vv, kk, p);
     else if (key == "cpuset") l.cpuset = cpuset_of(vv, kk, p);
     else if (key == "output") l.output = size_of(vv, kk, p, 0);
@@ -507,16 +508,16 @@ std::optional<std::uint64_t> Parser::size_of(const YAML::Node& v, const YAML::No
   return bytes;
 }
 
-// A positive duration.
+// A positive duration (or zero, where `allow_zero`).
 std::optional<std::chrono::milliseconds> Parser::duration_of(const YAML::Node& v, const YAML::Node& k,
-                                                             const std::string& path) {
+                                                             const std::string& path, bool allow_zero) {
   if (!v.IsScalar()) {
     error(v, k, path, fmt::format("expected a duration like 2s or 1500ms, got {}", describe(v)));
     return std::nullopt;
   }
   try {
     const std::chrono::milliseconds d = units::parse_duration(v.Scalar());
-    if (d.count() > 0) return d;
+    if (d.count() > 0 || (allow_zero && d.count() == 0)) return d;
     error(v, k, path, fmt::format("expected a duration of at least 1ms, got {:?}", v.Scalar()));
   } catch (const Error& e) {
     error(v, k, path, e.message());

@@ -23,6 +23,7 @@ void merge_limits(Limits& into, const Limits& from) {
   overlay(into.processes, from.processes);
   overlay(into.cpu_time, from.cpu_time);
   overlay(into.wall_time, from.wall_time);
+  overlay(into.extra_time, from.extra_time);
   overlay(into.cpus_millis, from.cpus_millis);
   overlay(into.cpuset, from.cpuset);
   overlay(into.output, from.output);

@@ -56,7 +56,7 @@ class Parser {
   std::optional<std::uint64_t> size_of(const YAML::Node& v, const YAML::Node& k, const std::string& path,
                                        std::uint64_t minimum);
   std::optional<std::chrono::milliseconds> duration_of(const YAML::Node& v, const YAML::Node& k,
-                                                       const std::string& path);
+                                                       const std::string& path, bool allow_zero = false);
   std::optional<std::uint64_t> count_of(const YAML::Node& v, const YAML::Node& k, const std::string& path,
                                         std::uint64_t minimum, std::uint64_t maximum);
   bool expect_map(const YAML::Node& k, const YAML::Node& v, const std::string& path, std::string_view example);

@@ -49,6 +49,7 @@ struct Limits {
   std::optional<std::uint64_t> processes;   // processes and threads together
   std::optional<std::chrono::milliseconds> cpu_time;   // all processes together
   std::optional<std::chrono::milliseconds> wall_time;
+  std::optional<std::chrono::milliseconds> extra_time;  // grace past cpu_time and wall_time before the kill
   std::optional<std::uint32_t> cpus_millis; // CPU quota in thousandths of a CPU (cpus: 1.5 -> 1500)
   std::optional<std::string> cpuset;        // "0-1,3", as the kernel writes it
   std::optional<std::uint64_t> output;      // bytes on stdout and stderr together
@@ -57,8 +58,8 @@ struct Limits {
   std::optional<std::uint64_t> stack;       // bytes per process
 
   bool any() const {
-    return memory || swap || processes || cpu_time || wall_time || cpus_millis || cpuset || output || file_size ||
-           open_files || stack;
+    return memory || swap || processes || cpu_time || wall_time || extra_time || cpus_millis || cpuset || output ||
+           file_size || open_files || stack;
   }
 };
 

@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -17,6 +18,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <new>
 
 #include <fmt/format.h>
@@ -128,6 +130,16 @@ void relay_to_payload(pid_t payload, int s) {
   }
 }
 
+// runs in: init, once the payload is gone
+// The CPU time init itself used, for the supervisor to take out of the sandbox's total.
+void send_own_usage(SyncChannel& sync) {
+  rusage self{};
+  ::getrusage(RUSAGE_SELF, &self);
+  const long long cpu_us = (self.ru_utime.tv_sec + self.ru_stime.tv_sec) * 1000000LL + self.ru_utime.tv_usec +
+                           self.ru_stime.tv_usec;
+  sync.send(SyncMsg::InitCpu, static_cast<std::int32_t>(std::clamp<long long>(cpu_us, 0, INT32_MAX)));
+}
+
 // runs in: init, for the rest of its life
 [[noreturn]] void supervise_payload(ChildContext& ctx, pid_t payload, int sfd) {
   for (;;) {
@@ -138,6 +150,7 @@ void relay_to_payload(pid_t payload, int s) {
     int status = 0;
     if (s == SIGCHLD) {
       if (reap(payload, status)) {
+        send_own_usage(ctx.sync);
         ctx.sync.send(SyncMsg::PayloadStatus, status);
         ::_exit(exit_code_of(status));
       }

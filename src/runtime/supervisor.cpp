@@ -76,6 +76,7 @@ struct Collected {
   std::optional<seccomp::Violation> violation;  // the first call the filter's kill action stopped
   std::optional<Outcome::Usage> usage;
   std::optional<std::chrono::milliseconds> run_time;
+  std::optional<std::chrono::microseconds> init_cpu;  // init's own (SyncMsg::InitCpu), taken out of the total
 };
 
 class Supervisor {
@@ -107,6 +108,7 @@ class Supervisor {
       collected_.usage->memory_peak_bytes = st.memory_peak;
       collected_.usage->oom_kills = st.oom_kills;
     }
+    if (collected_.usage) without_init(*collected_.usage);
     if (exec_at_) collected_.run_time = std::chrono::duration_cast<std::chrono::milliseconds>(ended - *exec_at_);
     Outcome out = outcome(reaped ? &init : nullptr);
     out.usage = collected_.usage;
@@ -137,11 +139,24 @@ class Supervisor {
     if (fds[0].revents != 0) init_exited_ = true;
   }
 
+  // The CPU time is the command's: init's own comes off the total (under a cgroup, the
+  // part init used before it was placed was never in it: at most a few hundred
+  // microseconds too much come off).
+  void without_init(Outcome::Usage& u) const {
+    if (!with_init_ || !collected_.init_cpu) return;
+    const auto init_us = std::chrono::duration_cast<std::chrono::microseconds>(u.cpu_time) - *collected_.init_cpu;
+    u.cpu_time = std::chrono::duration_cast<std::chrono::milliseconds>(std::max(init_us, std::chrono::microseconds(0)));
+  }
+
   // The wall clock runs from execve (sync #2) to the end of the sandbox.
   std::optional<Clock::time_point> wall_deadline() const {
     if (!limits_.wall_time || !exec_at_) return std::nullopt;
-    return *exec_at_ + *limits_.wall_time;
+    return *exec_at_ + *limits_.wall_time + extra();
   }
+
+  // The grace period past a time limit before the kill (isolate's --extra-time); the
+  // verdict is still taken against the limit itself.
+  std::chrono::milliseconds extra() const { return limits_.extra_time.value_or(std::chrono::milliseconds(0)); }
 
   // How often the cgroup's CPU time is read: a tenth of the limit, from 5 to 100 ms.
   // The total can pass the limit by at most this long times the CPUs it runs on.
@@ -167,7 +182,7 @@ class Supervisor {
   void check_cpu_time() {
     if (!sample_cpu_ || !exec_at_ || killed_) return;
     const std::optional<std::chrono::nanoseconds> used = cgroups_->cpu_usage();
-    if (!used || *used <= *limits_.cpu_time) return;
+    if (!used || *used <= *limits_.cpu_time + extra()) return;
     killed_ = true;
     log::debug("supervisor: CPU-time limit reached ({} ns); killing the sandbox", used->count());
     sys::pidfd_send_signal(sandbox_.pidfd(), SIGKILL);
@@ -224,6 +239,10 @@ class Supervisor {
       case SyncMsg::PayloadStatus:
         collected_.payload_status = msg->value;
         break;
+      case SyncMsg::InitCpu:
+        collected_.init_cpu = std::chrono::microseconds(msg->value);
+        break;
+
       case SyncMsg::SeccompListener:
         if (!msg->fd) throw Error("sync channel: SeccompListener without an fd", EPROTO);
         listener_ = std::move(msg->fd);
@@ -341,7 +360,10 @@ Outcome Supervisor::outcome(const siginfo_t* init) const {
   }
   if (limits_.wall_time && (killed_for_wall_time_ || (collected_.run_time && *collected_.run_time > *limits_.wall_time))) {
     out.status = Outcome::Status::WallTimeLimit;
-    out.message = fmt::format("wall-time limit: the run was stopped after {} ms", limits_.wall_time->count());
+    out.message = killed_for_wall_time_
+                      ? fmt::format("wall-time limit: the run was stopped after {} ms", (*limits_.wall_time + extra()).count())
+                      : fmt::format("wall-time limit: the run took {} ms, the limit is {} ms", collected_.run_time->count(),
+                                    limits_.wall_time->count());
     return out;
   }
   if (collected_.payload_status) {

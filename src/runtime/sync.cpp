@@ -37,6 +37,7 @@ std::string_view to_string(SyncMsg msg) {
     case SyncMsg::PayloadStatus: return "PayloadStatus";
     case SyncMsg::SeccompListener: return "SeccompListener";
     case SyncMsg::SeccompProgram: return "SeccompProgram";
+    case SyncMsg::InitCpu: return "InitCpu";
   }
   return "unknown";
 }

@@ -24,6 +24,7 @@ enum class SyncMsg : std::uint32_t {
   PayloadStatus = 3,    // child -> supervisor: the payload's wait status, just before init exits
   SeccompListener = 4,  // child -> supervisor: the seccomp filter's notification fd (SCM_RIGHTS)
   SeccompProgram = 5,   // supervisor -> child, before sync #1: a memfd with the BPF program; value 1: notifying
+  InitCpu = 6,  // child -> supervisor, just before PayloadStatus: init's own CPU time in µs
 };
 
 std::string_view to_string(SyncMsg msg);
