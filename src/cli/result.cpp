@@ -22,6 +22,7 @@ std::string result_status(const runtime::Outcome& outcome) {
     case S::TimeLimit: return "time-limit";
     case S::WallTimeLimit: return "wall-time-limit";
     case S::MemoryLimit: return "memory-limit";
+    case S::OutputLimit: return "output-limit";
   }
   return "setup-error";
 }
@@ -45,6 +46,7 @@ std::string result_json(const runtime::Outcome& outcome, std::chrono::millisecon
   j["max_rss_bytes"] = or_null(u.has_value(), u ? u->max_rss_bytes : 0);
   j["context_switches_voluntary"] = or_null(u.has_value(), u ? u->voluntary_switches : 0);
   j["context_switches_forced"] = or_null(u.has_value(), u ? u->forced_switches : 0);
+  j["output_bytes"] = or_null(outcome.output_bytes.has_value(), outcome.output_bytes.value_or(0));
   if (outcome.violation) {
     const seccomp::Violation& v = *outcome.violation;
     nlohmann::ordered_json viol;

@@ -70,6 +70,10 @@ po::options_description run_options() {
       ("file-size", po::value<std::string>()->value_name("SIZE"), "limits.file_size: the largest file written")
       ("open-files", po::value<std::string>()->value_name("N"), "limits.open_files: descriptors per process")
       ("stack", po::value<std::string>()->value_name("SIZE"), "limits.stack: per process")
+      ("output", po::value<std::string>()->value_name("SIZE"), "limits.output: stdout and stderr together")
+      ("stdin", po::value<std::string>()->value_name("FILE"), "the command reads FILE (a host file) as stdin")
+      ("stdout", po::value<std::string>()->value_name("FILE"), "the command's stdout goes to FILE (created or emptied)")
+      ("stderr", po::value<std::string>()->value_name("FILE"), "the command's stderr goes to FILE (may be the same)")
       ("result", po::value<std::string>()->value_name("FILE"), "write the run's result to FILE as JSON (docs/result.md)")
       ("verbose,v", po::bool_switch(), "more diagnostics on stderr (-vv: a trace of every step)")
       ("help,h", po::bool_switch(), "show this help")
@@ -161,6 +165,7 @@ policy::Limits parse_limit_flags(const po::variables_map& vm) {
   if (auto* v = get<std::string>(vm, "file-size")) l.file_size = size_flag("--file-size", *v, 0);
   if (auto* v = get<std::string>(vm, "open-files")) l.open_files = count_flag("--open-files", *v, 3, 1u << 20);
   if (auto* v = get<std::string>(vm, "stack")) l.stack = size_flag("--stack", *v, 1);
+  if (auto* v = get<std::string>(vm, "output")) l.output = size_flag("--output", *v, 0);
   return l;
 }
 
@@ -253,6 +258,7 @@ void apply_overrides(const Overrides& o, policy::Policy& pol) {
   if (l.file_size) pol.limits.file_size = l.file_size;
   if (l.open_files) pol.limits.open_files = l.open_files;
   if (l.stack) pol.limits.stack = l.stack;
+  if (l.output) pol.limits.output = l.output;
 }
 
 std::string run_options_help() {
@@ -298,6 +304,14 @@ RunArgs parse_run_args(const std::vector<std::string>& tokens, const std::string
   if (auto* v = get<std::string>(vm, "policy")) out.policy = *v;
   if (auto* v = get<std::string>(vm, "result")) out.result = v->empty() || v->front() == '/' ? *v : cwd + "/" + *v;
   if (!require_command && out.result) throw UsageError{"--result belongs to hutch run", "policy"};
+  const auto host_file = [&](const char* key) -> std::optional<std::string> {
+    auto* v = get<std::string>(vm, key);
+    if (v == nullptr) return std::nullopt;
+    if (!require_command) throw UsageError{fmt::format("--{} belongs to hutch run", key), "policy"};
+    if (v->empty()) throw UsageError{fmt::format("--{} needs a file", key), "run"};
+    return v->front() == '/' ? *v : cwd + "/" + *v;
+  };
+  out.stdio = {host_file("stdin"), host_file("stdout"), host_file("stderr")};
   if (!require_command && out.policy) {
     throw UsageError{"--policy does not go after --resolved: the policy to show is named before it", "policy"};
   }
@@ -338,7 +352,7 @@ namespace {
 
 // Policy, host facts, plan, sandbox: everything between the command line and the outcome.
 runtime::Outcome launch_run(const RunArgs& run) {
-  runtime::RunRequest request{resolve_run_policy(run), run.argv, run.tty, run.interactive};
+  runtime::RunRequest request{resolve_run_policy(run), run.argv, run.tty, run.interactive, run.stdio};
   policy::Policy& pol = request.policy;
   const bool default_root = !pol.rootfs;
   if (default_root) pol.rootfs = runtime::default_rootfs_path();

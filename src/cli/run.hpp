@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "policy/schema.hpp"
+#include "runtime/plan.hpp"
 
 namespace hutch::cli {
 
@@ -43,6 +44,7 @@ struct RunArgs {
   bool interactive = false;
   int verbosity = 0;  // -v: 1, -vv or -v -v: 2
   std::optional<std::string> result;  // --result FILE: the JSON result (docs/result.md)
+  runtime::Stdio stdio;               // --stdin, --stdout, --stderr FILE (absolute)
   // A bad option value, kept until the result file can say so (only with --result).
   std::exception_ptr bad_value;
   bool help = false;

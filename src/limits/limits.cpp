@@ -26,7 +26,7 @@ LimitsPlan plan_limits(const policy::Limits& l, const HostLimits& host, bool wit
   const auto applied = [&](const char* key, std::uint64_t value, const char* backend) {
     plan.applied.push_back({key, value, "", backend});
   };
-  if (l.output) cannot("output", "this version of hutch cannot enforce it yet");
+  if (l.output) applied("output", *l.output, "supervisor");
 
   policy::Limits for_rlimits = l;
   if (l.memory && d.has(Controller::Memory)) {

@@ -27,12 +27,21 @@ struct SeccompInstall {
   bool notify = false;        // `program` returns USER_NOTIF: install it with a listener
 };
 
+// The command's standard streams as fd numbers inherited across clone3 (O_CLOEXEC:
+// the payload dup2()s them onto 0-2); -1 leaves hutch's own.
+struct StdioFds {
+  int in = -1;
+  int out = -1;
+  int err = -1;
+};
+
 struct ChildContext {
   const Plan& plan;
   SyncChannel sync;      // child end
   UniqueFd error_write;  // write end of the O_CLOEXEC error pipe (sync #2)
   PayloadShared* shared = nullptr;
   SeccompInstall seccomp;
+  StdioFds stdio;
 };
 
 // runs in: child (pid 1 of the new pid namespace); never returns

@@ -8,13 +8,12 @@
 #include <unistd.h>
 
 #include <optional>
-#include <ranges>
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "cgroup/cgroup.hpp"
 #include "runtime/context.hpp"
+#include "runtime/output.hpp"
 #include "runtime/supervisor.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
@@ -50,6 +49,7 @@ int exit_status(const Outcome& outcome) {
     case Outcome::Status::TimeLimit:
     case Outcome::Status::WallTimeLimit:
     case Outcome::Status::MemoryLimit:
+    case Outcome::Status::OutputLimit:
       return 128 + SIGKILL;  // as if killed for it, even when it finished just past the limit
     case Outcome::Status::SetupError:
       return outcome.exit_code != 0 ? outcome.exit_code : kExitSetupFailed;
@@ -57,8 +57,48 @@ int exit_status(const Outcome& outcome) {
   return kExitSetupFailed;
 }
 
+namespace {
+
+// The command's stdin file and output pipes, opened by the supervisor (as the caller)
+// before anything exists; a file that cannot be opened stops the run there.
+struct StdioSetup {
+  UniqueFd in;                     // --stdin FILE
+  Pipe out, err;                   // the payload's stdout and stderr, through the supervisor
+  UniqueFd out_to, err_to;         // --stdout/--stderr FILE; empty: hutch's own
+  // --stdout and --stderr name one file: one pipe carries both, in the order written.
+  bool one_pipe = false;
+  StdioFds child_fds() const {
+    const int out_fd = out.write ? out.write.get() : -1;
+    return {in ? in.get() : -1, out_fd, one_pipe ? out_fd : err.write ? err.write.get() : -1};
+  }
+};
+
+UniqueFd open_stdio_file(const std::string& path, bool output, const char* option) {
+  try {
+    return output ? sys::open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY, 0644) : sys::open(path, O_RDONLY | O_NOCTTY);
+  } catch (Error& e) {
+    e.prepend(option);
+    throw;
+  }
+}
+
+StdioSetup open_stdio(const Plan& plan) {
+  StdioSetup s;
+  if (plan.stdio.in) s.in = open_stdio_file(*plan.stdio.in, false, "--stdin");
+  if (!plan.relay_output) return s;
+  s.one_pipe = plan.stdio.out && plan.stdio.err && *plan.stdio.out == *plan.stdio.err;
+  s.out = Pipe::create();
+  if (!s.one_pipe) s.err = Pipe::create();
+  if (plan.stdio.out) s.out_to = open_stdio_file(*plan.stdio.out, true, "--stdout");
+  if (plan.stdio.err && !s.one_pipe) s.err_to = open_stdio_file(*plan.stdio.err, true, "--stderr");
+  return s;
+}
+
+}  // namespace
+
 Outcome launch(const Plan& plan) {
   SignalRelay signals;
+  StdioSetup stdio = open_stdio(plan);
   auto [sync, child_sync] = SyncChannel::create_pair();
   Pipe errors = Pipe::create();
   UniqueFd log_fd = duplicate_log_fd();
@@ -67,7 +107,8 @@ Outcome launch(const Plan& plan) {
   std::optional<cgroup::RunCgroup> cgroups;
   if (plan.limits.cgroup) {
     cgroups.emplace(plan.limits.delegation, *plan.limits.cgroup, fmt::format("hutch-run-{}", ::getpid()));
-    log::debug("cgroup: created {}", fmt::join(cgroups->dirs() | std::views::values, ", "));
+    // A plain loop: clang with GCC 12's <ranges> cannot take views::values of a map.
+    for (const auto& [controller, dir] : cgroups->dirs()) log::debug("cgroup: created {}", dir);
   }
   log::debug("launch: clone3 flags {:#x}", plan.clone_flags);
   sys::CloneResult clone = sys::clone3_with_pidfd(plan.clone_flags);
@@ -77,11 +118,21 @@ Outcome launch(const Plan& plan) {
     sync.close();  // else the child would never see EOF should the supervisor die
     errors.read.reset();
     ChildContext ctx{plan, std::move(child_sync), std::move(errors.write)};
+    ctx.stdio = stdio.child_fds();
     child_main(ctx);
   }
   SandboxGuard sandbox(clone.pid, std::move(clone.pidfd));
   child_sync.close();
   errors.write.reset();
+  // The sandbox holds the write ends now: EOF on the read ends means it is gone.
+  stdio.in.reset();
+  stdio.out.write.reset();
+  stdio.err.write.reset();
+  std::optional<OutputRelay> output;
+  if (plan.relay_output) {
+    output.emplace(std::move(stdio.out.read), std::move(stdio.err.read), std::move(stdio.out_to),
+                   std::move(stdio.err_to), plan.limits.requested.output);
+  }
   // Work outside the sandbox that must be done before the payload runs goes here; the
   // child assembles its root meanwhile and waits for these messages only before
   // forking the payload. A child that already failed is gone; its report waits in the
@@ -92,7 +143,8 @@ Outcome launch(const Plan& plan) {
   const UniqueFd program = program_memfd(filter.program);
   sync.send_if_connected(SyncMsg::SeccompProgram, filter.uses_notify ? 1 : 0, program.get());
   sync.send_if_connected(SyncMsg::SupervisorReady);  // sync #1: nothing outside is left to do
-  return supervise(sandbox, sync, std::move(errors.read), signals, plan, cgroups ? &*cgroups : nullptr);
+  return supervise(sandbox, sync, std::move(errors.read), signals, plan, cgroups ? &*cgroups : nullptr,
+                   output ? &*output : nullptr);
 }
 
 }  // namespace hutch::runtime

@@ -29,6 +29,7 @@ struct Outcome {
     TimeLimit,         // the sandbox's processes used more CPU time than limits.cpu_time
     WallTimeLimit,     // the run took longer than limits.wall_time; the supervisor ended it
     MemoryLimit,       // the kernel's OOM killer acted in the run's memory cgroup
+    OutputLimit,       // stdout and stderr together passed limits.output; the supervisor ended it
   };
   Status status = Status::SetupError;
   int exit_code = 0;
@@ -50,6 +51,7 @@ struct Outcome {
   std::optional<Usage> usage;
   std::optional<std::chrono::milliseconds> run_time;  // from execve to the end of the sandbox
   std::vector<limits::Applied> limits;                 // what was in force, and by what
+  std::optional<std::uint64_t> output_bytes;           // stdout + stderr, when they went through hutch
 };
 
 // The exit status hutch itself ends with for this outcome.

@@ -41,7 +41,7 @@ void reset_signals(const Plan& plan) {
 // SECURITY: setsid(2) leaves the caller's controlling terminal behind, so TIOCSTI on an
 // inherited terminal fd fails with EPERM (the bubblewrap CVE-2017-5226 class). With -t
 // the payload's terminal is a pty of the sandbox's own devpts.
-void setup_session_and_stdio(const Plan& plan, int pty_slave) {
+void setup_session_and_stdio(const Plan& plan, const StdioFds& stdio, int pty_slave) {
   // Without an init the payload is the sandbox's first process, a session leader already.
   if (::getsid(0) != ::getpid() && ::setsid() < 0) throw_sys("setsid", "payload");
   if (plan.tty) {
@@ -51,11 +51,15 @@ void setup_session_and_stdio(const Plan& plan, int pty_slave) {
     }
     return;  // the original is O_CLOEXEC and goes at execve
   }
-  if (!plan.interactive) {
+  if (stdio.in >= 0) {
+    if (::dup2(stdio.in, 0) < 0) throw_sys("dup2 --stdin onto", "stdin");
+  } else if (!plan.interactive) {
     const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (null < 0 || ::dup2(null, 0) < 0) throw_sys("open /dev/null as", "stdin");
     ::close(null);  // not a UniqueFd: nothing here may allocate or unwind
   }
+  if (stdio.out >= 0 && ::dup2(stdio.out, 1) < 0) throw_sys("dup2 the output pipe onto", "stdout");
+  if (stdio.err >= 0 && ::dup2(stdio.err, 2) < 0) throw_sys("dup2 the output pipe onto", "stderr");
 }
 
 // runs in: payload; returns only on failure, with errno set as execvp(3) would
@@ -120,7 +124,7 @@ void payload_main(ChildContext& ctx, const PreparedExec& exec, int pty_slave) no
   try {
     const Plan& plan = ctx.plan;
     reset_signals(plan);
-    setup_session_and_stdio(plan, pty_slave);
+    setup_session_and_stdio(plan, ctx.stdio, pty_slave);
     if (::chdir(plan.workdir.c_str()) != 0) throw_sys("chdir to workdir", plan.workdir);
     // Every fd but 0-2 closes on execve; the error pipe stays open until then (sync #2).
     if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) throw_sys("close_range", "3..");

@@ -335,6 +335,13 @@ Plan plan_run(const RunRequest& req, const HostFacts& host) {
   plan.ignored_signals = host.ignored_signals;
   plan.tty = req.tty;
   plan.interactive = req.interactive;
+  plan.stdio = req.stdio;
+  plan.relay_output = pol.limits.output || req.stdio.out || req.stdio.err;
+  if (req.tty && (plan.relay_output || req.stdio.in)) {
+    throw Error("-t does not combine with limits.output, --stdin, --stdout or --stderr yet (the terminal carries the "
+                "command's input and output)");
+  }
+  if (req.interactive && req.stdio.in) throw Error("-i forwards hutch's stdin; --stdin FILE replaces it: give one");
   if (req.tty) plan.tty_size = host.terminal_size;
   return plan;
 }

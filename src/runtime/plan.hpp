@@ -33,6 +33,13 @@ struct TerminalSize {
   unsigned short cols = 0;
 };
 
+// Where the command's standard streams come from and go, when not hutch's own.
+struct Stdio {
+  std::optional<std::string> in;   // --stdin FILE (host path, read by hutch)
+  std::optional<std::string> out;  // --stdout FILE (host path, created or truncated by hutch)
+  std::optional<std::string> err;  // --stderr FILE
+};
+
 // What a run's seccomp filter is made of: the policy's section, whether nested user
 // namespaces are allowed, and how `kill` is carried out. SECURITY: without an init no
 // process can hand a listener to the supervisor before execve, so `kill` is then the
@@ -67,6 +74,9 @@ struct Plan {
   std::vector<int> ignored_signals;
   bool tty = false;               // allocate a pseudo-terminal inside the sandbox
   bool interactive = false;       // forward the caller's stdin
+  Stdio stdio;
+  // stdout and stderr go through the supervisor (limits.output, --stdout, --stderr).
+  bool relay_output = false;
   std::optional<TerminalSize> tty_size;
 };
 
@@ -97,6 +107,7 @@ struct RunRequest {
   std::vector<std::string> argv;
   bool tty = false;
   bool interactive = false;
+  Stdio stdio;
 };
 
 // Throws Error for anything invalid (relative or duplicate targets, empty command, ...).

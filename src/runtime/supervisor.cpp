@@ -82,10 +82,10 @@ struct Collected {
 class Supervisor {
  public:
   Supervisor(SandboxGuard& sandbox, SyncChannel& sync, UniqueFd errors, int signal_fd, const Plan& plan,
-             const cgroup::RunCgroup* cgroups)
+             const cgroup::RunCgroup* cgroups, OutputRelay* output)
       : sandbox_(sandbox), sync_(sync), errors_(std::move(errors)), signal_fd_(signal_fd), terminal_(plan.interactive),
         with_init_(plan.init), limits_(plan.limits.requested), applied_(plan.limits.applied),
-        cgroups_(cgroups), sample_cpu_(plan.limits.cpu_time_by_cgroup && cgroups != nullptr) {}
+        cgroups_(cgroups), output_(output), sample_cpu_(plan.limits.cpu_time_by_cgroup && cgroups != nullptr) {}
 
   Outcome run() {
     while (!init_exited_) poll_once();
@@ -95,6 +95,7 @@ class Supervisor {
     // before the terminal is drained, or a quick command's output would be lost.
     drain_errors();
     drain_sync();
+    if (output_ != nullptr) output_->drain();
     terminal_.drain();
     terminal_.restore();
     siginfo_t init{};
@@ -113,6 +114,7 @@ class Supervisor {
     Outcome out = outcome(reaped ? &init : nullptr);
     out.usage = collected_.usage;
     out.run_time = collected_.run_time;
+    if (output_ != nullptr) out.output_bytes = output_->bytes();
     if (out.status != Outcome::Status::SetupError) out.limits = applied_;
     log::debug("supervisor: sandbox gone");
     return out;
@@ -126,6 +128,7 @@ class Supervisor {
                             {errors_.get(), POLLIN, 0}};
     fds.push_back({listener_.get(), POLLIN, 0});  // -1 (ignored by poll) until init sends it
     terminal_.add_pollfds(fds);
+    if (output_ != nullptr) output_->add_pollfds(fds);
     if (sys::retry_eintr([&] { return ::poll(fds.data(), fds.size(), poll_timeout()); }) < 0) {
       throw_sys("poll", "supervisor");
     }
@@ -136,6 +139,10 @@ class Supervisor {
     if (fds[3].revents != 0) on_errors();
     if (fds[4].revents != 0) on_notification(fds[4].revents);
     terminal_.handle(fds);
+    if (output_ != nullptr) {
+      output_->handle(fds);
+      check_output();
+    }
     if (fds[0].revents != 0) init_exited_ = true;
   }
 
@@ -185,6 +192,15 @@ class Supervisor {
     if (!used || *used <= *limits_.cpu_time + extra()) return;
     killed_ = true;
     log::debug("supervisor: CPU-time limit reached ({} ns); killing the sandbox", used->count());
+    sys::pidfd_send_signal(sandbox_.pidfd(), SIGKILL);
+  }
+
+  // Past limits.output: what fit was written; the run ends here.
+  void check_output() {
+    if (killed_ || !output_->exceeded()) return;
+    killed_ = true;
+    killed_for_output_ = true;
+    log::debug("supervisor: output limit reached; killing the sandbox");
     sys::pidfd_send_signal(sandbox_.pidfd(), SIGKILL);
   }
 
@@ -312,10 +328,12 @@ class Supervisor {
   policy::Limits limits_;
   std::vector<limits::Applied> applied_;
   const cgroup::RunCgroup* cgroups_;
+  OutputRelay* output_;
   bool sample_cpu_;
   std::optional<Clock::time_point> exec_at_;
   bool killed_ = false;  // by the supervisor, for a limit
   bool killed_for_wall_time_ = false;
+  bool killed_for_output_ = false;
   bool init_exited_ = false;
 };
 
@@ -348,6 +366,12 @@ Outcome Supervisor::outcome(const siginfo_t* init) const {
     out.message = fmt::format("memory limit: the kernel killed {} process{} of the sandbox for using more than {} bytes",
                               collected_.usage->oom_kills, collected_.usage->oom_kills == 1 ? "" : "es",
                               *limits_.memory);
+    return out;
+  }
+  if (killed_for_output_ || (output_ != nullptr && output_->exceeded())) {
+    out.status = Outcome::Status::OutputLimit;
+    out.message = fmt::format("output limit: the command wrote more than {} bytes to stdout and stderr",
+                              limits_.output.value_or(0));
     return out;
   }
   // A time limit stands whatever the payload did after it: killed for it, or finished
@@ -443,8 +467,8 @@ bool SandboxGuard::reap(siginfo_t& info, rusage& usage) {
 }
 
 Outcome supervise(SandboxGuard& sandbox, SyncChannel& sync, UniqueFd errors, const SignalRelay& signals,
-                  const Plan& plan, const cgroup::RunCgroup* cgroups) {
-  Supervisor supervisor(sandbox, sync, std::move(errors), signals.fd(), plan, cgroups);
+                  const Plan& plan, const cgroup::RunCgroup* cgroups, OutputRelay* output) {
+  Supervisor supervisor(sandbox, sync, std::move(errors), signals.fd(), plan, cgroups, output);
   return supervisor.run();
 }
 

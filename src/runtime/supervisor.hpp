@@ -10,6 +10,7 @@
 
 #include "cgroup/cgroup.hpp"
 #include "runtime/launcher.hpp"
+#include "runtime/output.hpp"
 #include "runtime/plan.hpp"
 #include "runtime/sync.hpp"
 #include "util/fd.hpp"
@@ -61,8 +62,9 @@ class SandboxGuard {
 // plan.init: the sandbox's pid 1 is hutch's init, which reports the command's status;
 // without, pid 1 is the command and its own exit status is the command's. Enforces the
 // wall-clock and CPU-time limits of plan.limits.
-// cgroups (may be null): the run's own, for CPU time and statistics.
+// cgroups (may be null): the run's own, for CPU time and statistics. output (may be
+// null): the command's stdout and stderr, when they go through hutch.
 Outcome supervise(SandboxGuard& sandbox, SyncChannel& sync, UniqueFd errors, const SignalRelay& signals,
-                  const Plan& plan, const cgroup::RunCgroup* cgroups);
+                  const Plan& plan, const cgroup::RunCgroup* cgroups, OutputRelay* output);
 
 }  // namespace hutch::runtime

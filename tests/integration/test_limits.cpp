@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -178,6 +179,25 @@ void fork_bomb_is_contained(Backend b) {
   CHECK(hutch::testing::wait_until_gone("b() { b | b & }; b; sleep 10"));
 }
 
+void output_flood_gives_output_limit(Backend b) {
+  // Exactly the limit reaches stdout; the run ends; the count says how much was written.
+  auto r = limited({"/bin/sh", "-c", "yes flood"}, {"--output", "1000B", "--wall-time", "30s"}, b);
+  CHECK(r.result["status"] == "output-limit");
+  CHECK(r.r.exit_code == kKilledStatus);
+  CHECK(r.r.out.size() == 1000);
+  CHECK(r.r.out.rfind("flood\nflood\n", 0) == 0);
+  CHECK(r.result["output_bytes"].get<long>() > 1000);
+  CHECK(r.result["limits"]["output"]["backend"] == "supervisor");
+  CHECK(r.r.err.find("hutch: output limit: the command wrote more than 1000 bytes") != std::string::npos);
+  // stderr counts too, and a run within the limit is ok with its count.
+  auto err = limited({"/bin/sh", "-c", "yes flood >&2"}, {"--output", "2K"}, b);
+  CHECK(err.result["status"] == "output-limit");
+  auto ok = limited({"/bin/sh", "-c", "echo small; echo err >&2"}, {"--output", "1M"}, b);
+  CHECK(ok.result["status"] == "ok");
+  CHECK(ok.result["output_bytes"] == 10);
+  CHECK(ok.r.out == "small\n");
+}
+
 void descriptors_and_files_are_limited(Backend b) {
   auto fds = limited({"/probe", "openmax"}, {"--open-files", "16"}, b);
   CHECK(fds.r.out == "opened 13, then Too many open files\n");  // 16 minus stdin, stdout, stderr
@@ -209,6 +229,12 @@ TEST_CASE("limits (rlimit): a fork bomb is contained", "[integration][limits]") 
 }
 TEST_CASE("limits (cgroup v1): a fork bomb is contained", "[integration][limits]") {
   fork_bomb_is_contained(Backend::CgroupV1);
+}
+TEST_CASE("limits (rlimit): an output flood gives output-limit", "[integration][limits]") {
+  output_flood_gives_output_limit(Backend::Rlimit);
+}
+TEST_CASE("limits (cgroup v1): an output flood gives output-limit", "[integration][limits]") {
+  output_flood_gives_output_limit(Backend::CgroupV1);
 }
 TEST_CASE("limits (rlimit): descriptors, file size and a sized tmpfs hold", "[integration][limits]") {
   descriptors_and_files_are_limited(Backend::Rlimit);
@@ -249,6 +275,30 @@ TEST_CASE("limits: extra time lets a run finish past its limits, and the verdict
   CHECK(cpu.result["status"] == "time-limit");
   CHECK(cpu.result["exit_code"].is_null());
   CHECK(cpu.result["cpu_time_ms"].get<long>() >= 600);
+}
+
+TEST_CASE("stdio: --stdin, --stdout and --stderr are host files hutch opens", "[integration][limits]") {
+  const std::filesystem::path dir = paths().work / "stdio";
+  std::filesystem::create_directories(dir);
+  { std::ofstream(dir / "in.txt") << "line one\nline two\n"; }
+  const std::string in = (dir / "in.txt").string(), out = (dir / "out.txt").string(), err = (dir / "err.txt").string();
+  auto r = run_hutch(run_args({"/bin/sh", "-c", "wc -l; echo to-err >&2"}, {"--stdin", in, "--stdout", out, "--stderr", err}));
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "");
+  CHECK(hutch::testing::read_text(out) == "2\n");
+  CHECK(hutch::testing::read_text(err) == "to-err\n");
+  // One file for both: the streams interleave in order.
+  auto both = run_hutch(run_args({"/bin/sh", "-c", "echo a; echo b >&2; echo c"}, {"--stdout", out, "--stderr", out}));
+  CHECK(hutch::testing::read_text(out) == "a\nb\nc\n");
+  // A file that cannot be opened stops the run before anything exists.
+  auto bad = run_hutch(run_args({"/bin/true"}, {"--stdout", (dir / "no/such/dir/f").string()}));
+  CHECK(bad.exit_code == 125);
+  CHECK(bad.err.find("hutch: --stdout: open ") == 0);
+  auto tty = run_hutch(run_args({"/bin/true"}, {"-t", "--stdout", out}));
+  CHECK(tty.exit_code == 125);
+  CHECK(tty.err.find("-t does not combine with") != std::string::npos);
+  auto i = run_hutch(run_args({"/bin/true"}, {"-i", "--stdin", in}));
+  CHECK(i.err.find("-i forwards hutch's stdin; --stdin FILE replaces it") != std::string::npos);
 }
 
 TEST_CASE("limits: flags are checked as policy values are", "[integration][limits]") {

@@ -232,16 +232,16 @@ TEST_CASE("policy: a bad policy named on the command line stops the run with eve
 TEST_CASE("policy: limits are checked, and a run that names one not enforced yet fails closed",
           "[integration][policy][security]") {
   const fs::path file = write_policy("limits", "limited.yaml",
-                                     "version: 1\nextends: judge\nlimits: {memory: 256M, wall_time: 2s, output: 1M}\n");
+                                     "version: 1\nextends: judge\nlimits: {memory: 256M, wall_time: 2s, cpus: 1}\n");
   auto check = run_hutch({"policy", "check", file.string()});
   CHECK(check.err == "");
   CHECK(check.exit_code == 0);
   auto shown = run_hutch({"policy", "show", file.string(), "--resolved"});
-  CHECK(shown.out.find("limits:\n  memory: 256M\n  wall_time: 2s\n  output: 1M\n") != std::string::npos);
+  CHECK(shown.out.find("limits:\n  memory: 256M\n  wall_time: 2s\n  cpus: 1\n") != std::string::npos);
   auto r = run_hutch(run_args({"/probe", "echo", "ran"}, {"--policy", file.string()}));
   CHECK(r.exit_code == 125);
   CHECK(r.out == "");
-  CHECK(r.err.rfind("hutch: limits.output: this version of hutch cannot enforce it yet", 0) == 0);
+  CHECK(r.err.rfind("hutch: limits.cpus: it needs the cpu controller of a delegated cgroup", 0) == 0);
   // A policy extending it can clear them and run.
   const fs::path cleared = write_policy("limits", "cleared.yaml",
                                         "version: 1\nextends: ./limited.yaml\nlimits: !reset\n");

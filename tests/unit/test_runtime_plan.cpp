@@ -269,14 +269,12 @@ TEST_CASE("plan: limits become rlimits, and those not enforced yet are refused",
   const std::pair<const char*, const char*> refused[] = {
       {"swap", "limits.swap: it limits swap on top of limits.memory, which is not set"},
       {"cpus", "limits.cpus: it needs the cpu controller of a delegated cgroup"},
-      {"cpuset", "limits.cpuset: it needs the cpuset controller of a delegated cgroup"},
-      {"output", "limits.output: this version of hutch cannot enforce it yet"}};
+      {"cpuset", "limits.cpuset: it needs the cpuset controller of a delegated cgroup"}};
   for (const auto& [key, message] : refused) {
     RunRequest q = request();
     if (std::string(key) == "swap") q.policy.limits.swap = 0;
     if (std::string(key) == "cpus") q.policy.limits.cpus_millis = 500;
     if (std::string(key) == "cpuset") q.policy.limits.cpuset = "0";
-    if (std::string(key) == "output") q.policy.limits.output = 1024;
     CHECK_THROWS_WITH(plan_run(q, facts()), Catch::Matchers::StartsWith(std::string(message) + "; hutch will not run "
                                                                                               "without it"));
   }
