@@ -181,8 +181,13 @@ void RunCgroup::remove() noexcept {
   dirs_.clear();
 }
 
-void RunCgroup::place(pid_t pid) const {
+void RunCgroup::place(pid_t pid) {
   for (const auto& [c, dir] : dirs_) write_knob(dir, "cgroup.procs", std::to_string(pid));
+  // Read after the move: a little CPU time of after it may be in the figure, so what
+  // is taken off the cgroup's total later is never more than the cgroup counted.
+  std::ifstream schedstat("/proc/" + std::to_string(pid) + "/schedstat");
+  std::uint64_t ns = 0;
+  if (schedstat >> ns) cpu_before_placement_ = std::chrono::nanoseconds(ns);
 }
 
 std::optional<std::chrono::nanoseconds> RunCgroup::cpu_usage() const {

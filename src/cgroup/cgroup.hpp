@@ -57,8 +57,10 @@ class RunCgroup {
   RunCgroup& operator=(const RunCgroup&) = delete;
   ~RunCgroup();  // removes the directories (the sandbox must be gone)
 
-  // Moves `pid` (the sandbox's init, before its command starts) into every one.
-  void place(pid_t pid) const;
+  // Moves `pid` (the sandbox's init, before its command starts) into every one, and
+  // notes how much CPU time it had used by then (never counted by the cgroup).
+  void place(pid_t pid);
+  std::chrono::nanoseconds cpu_before_placement() const { return cpu_before_placement_; }
   std::optional<std::chrono::nanoseconds> cpu_usage() const;
   Stats stats() const;
   const std::map<Controller, std::string>& dirs() const { return dirs_; }
@@ -66,6 +68,7 @@ class RunCgroup {
  private:
   void remove() noexcept;
   std::map<Controller, std::string> dirs_;
+  std::chrono::nanoseconds cpu_before_placement_{0};
 };
 
 }  // namespace hutch::cgroup

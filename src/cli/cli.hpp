@@ -14,6 +14,8 @@ int main(int argc, char** argv);
 int run_command(std::span<char* const> args);
 // `hutch policy ...`; args excludes "hutch" and "policy".
 int policy_command(std::span<char* const> args);
+// `hutch doctor`; args excludes "hutch" and "doctor".
+int doctor_command(std::span<char* const> args);
 
 // Thrown for command-line mistakes: printed with a hint to --help.
 struct UsageError {

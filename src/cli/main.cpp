@@ -26,6 +26,7 @@ constexpr std::string_view kUsage =
     "commands:\n"
     "  run [OPTIONS] [--] COMMAND [ARG...]   run COMMAND in a new sandbox\n"
     "  policy list|check|show ...            inspect and check policies\n"
+    "  doctor                                what this machine offers, and what fixes what is missing\n"
     "\n"
     "hutch COMMAND --help shows a command's options; hutch --version prints the version.\n";
 
@@ -61,6 +62,7 @@ int main(int argc, char** argv) {
     }
     if (command == "run") return run_command(args.subspan(2));
     if (command == "policy") return policy_command(args.subspan(2));
+    if (command == "doctor") return doctor_command(args.subspan(2));
     throw UsageError{fmt::format("unknown command \"{}\"", command), ""};
   } catch (const UsageError& e) {
     const std::string help = e.command.empty() ? "hutch --help" : fmt::format("hutch {} --help", e.command);

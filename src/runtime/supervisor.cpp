@@ -146,13 +146,17 @@ class Supervisor {
     if (fds[0].revents != 0) init_exited_ = true;
   }
 
-  // The CPU time is the command's: init's own comes off the total (under a cgroup, the
-  // part init used before it was placed was never in it: at most a few hundred
-  // microseconds too much come off).
+  // The CPU time is the command's: init's own comes off the total (under a cgroup, only
+  // what init used after it was placed: the rest was never counted there).
   void without_init(Outcome::Usage& u) const {
     if (!with_init_ || !collected_.init_cpu) return;
-    const auto init_us = std::chrono::duration_cast<std::chrono::microseconds>(u.cpu_time) - *collected_.init_cpu;
-    u.cpu_time = std::chrono::duration_cast<std::chrono::milliseconds>(std::max(init_us, std::chrono::microseconds(0)));
+    std::chrono::microseconds init = *collected_.init_cpu;
+    if (cgroups_ != nullptr) {
+      init -= std::chrono::duration_cast<std::chrono::microseconds>(cgroups_->cpu_before_placement());
+      init = std::max(init, std::chrono::microseconds(0));
+    }
+    const auto own = std::chrono::duration_cast<std::chrono::microseconds>(u.cpu_time) - init;
+    u.cpu_time = std::chrono::duration_cast<std::chrono::milliseconds>(std::max(own, std::chrono::microseconds(0)));
   }
 
   // The wall clock runs from execve (sync #2) to the end of the sandbox.
