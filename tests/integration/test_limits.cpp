@@ -198,6 +198,13 @@ void output_flood_gives_output_limit(Backend b) {
   CHECK(ok.r.out == "small\n");
 }
 
+void thread_bomb_is_contained(Backend b) {
+  // Threads count as processes: the probe and 19 threads make the 20 (init is not counted).
+  auto r = limited({"/probe", "threads", "10000"}, {"--processes", "20"}, b);
+  CHECK(r.result["status"] == "ok");
+  CHECK(r.r.out == "started 19 threads, then Resource temporarily unavailable\n");
+}
+
 void descriptors_and_files_are_limited(Backend b) {
   auto fds = limited({"/probe", "openmax"}, {"--open-files", "16"}, b);
   CHECK(fds.r.out == "opened 13, then Too many open files\n");  // 16 minus stdin, stdout, stderr
@@ -235,6 +242,12 @@ TEST_CASE("limits (rlimit): an output flood gives output-limit", "[integration][
 }
 TEST_CASE("limits (cgroup v1): an output flood gives output-limit", "[integration][limits]") {
   output_flood_gives_output_limit(Backend::CgroupV1);
+}
+TEST_CASE("limits (rlimit): a thread bomb is contained", "[integration][limits]") {
+  thread_bomb_is_contained(Backend::Rlimit);
+}
+TEST_CASE("limits (cgroup v1): a thread bomb is contained", "[integration][limits]") {
+  thread_bomb_is_contained(Backend::CgroupV1);
 }
 TEST_CASE("limits (rlimit): descriptors, file size and a sized tmpfs hold", "[integration][limits]") {
   descriptors_and_files_are_limited(Backend::Rlimit);

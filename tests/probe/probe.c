@@ -28,6 +28,7 @@
 #include <sys/types.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -221,6 +222,29 @@ static int cmd_alloc(long mb) {
   return 0;
 }
 
+static void *sleeper_thread(void *arg) {
+  (void)arg;
+  for (;;) pause();
+  return NULL;
+}
+
+/* Starts threads that sleep until it fails or has `count`; prints how many it got. */
+static int cmd_threads(long count) {
+  long n = 0;
+  int err = 0;
+  for (; n < count; ++n) {
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 65536);
+    err = pthread_create(&t, &attr, sleeper_thread, NULL);
+    pthread_attr_destroy(&attr);
+    if (err != 0) break;
+  }
+  printf("started %ld threads%s%s\n", n, err ? ", then " : "", err ? strerror(err) : "");
+  return 0;
+}
+
 /* Opens /dev/null until it fails; prints how many it got and why it stopped. */
 static int cmd_openmax(void) {
   int n = 0;
@@ -353,7 +377,7 @@ static int usage(void) {
           "usage: probe status [PID] | fds | pids | netifs | hostname | id | env | mounts |\n"
           "             unshare-user | count-usr1 | stat PATH |\n"
           "             write PATH | read PATH | count-entries PATH | exit N | kill-self SIG |\n"
-          "             orphans N | sleepers N | spin MS | alloc MB | openmax | tiocsti FD | ptrace PID | echo ARG... |\n"
+          "             orphans N | sleepers N | spin MS | alloc MB | threads N | openmax | tiocsti FD | ptrace PID | echo ARG... |\n"
           "             raw NR [ARG...] | int80 NR [ARG...] | x32 NR [ARG...] |\n"
           "             with-listener CMD [ARG...]\n");
   return 2;
@@ -398,6 +422,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "tiocsti")) return cmd_tiocsti(atoi(arg));
   if (!strcmp(cmd, "spin")) return cmd_spin(atol(arg));
   if (!strcmp(cmd, "alloc")) return cmd_alloc(atol(arg));
+  if (!strcmp(cmd, "threads")) return cmd_threads(atol(arg));
   if (!strcmp(cmd, "ptrace")) return cmd_ptrace(atoi(arg));
   return usage();
 }
