@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -30,7 +29,6 @@
 #include "util/error.hpp"
 #include "util/log.hpp"
 #include "util/path.hpp"
-#include "util/units.hpp"
 
 namespace po = boost::program_options;
 
@@ -117,55 +115,33 @@ void refuse(const char* option, const std::string& value, Check check) {
   if (auto problem = check(value)) throw Error(fmt::format("{}: {}", option, *problem));
 }
 
-// Limits from flags, held to the ranges a policy's limits are (policy/load.cpp).
-std::uint64_t size_flag(const char* option, const std::string& value, std::uint64_t minimum) {
-  std::uint64_t bytes = 0;
+// A limit from a flag, held to the range a policy's value is (policy/validate.hpp).
+template <typename Check, typename... Args>
+auto limit_flag(const char* option, const std::string& value, Check check, Args... args) {
   try {
-    bytes = units::parse_size(value);
+    return check(value, args...);
   } catch (Error& e) {
     e.prepend(option);
     throw;
   }
-  if (bytes < minimum) {
-    throw Error(fmt::format("{}: expected a size of at least {}, got {:?}", option, units::format_size(minimum), value));
-  }
-  return bytes;
-}
-
-std::chrono::milliseconds duration_flag(const char* option, const std::string& value, bool allow_zero = false) {
-  std::chrono::milliseconds d{0};
-  try {
-    d = units::parse_duration(value);
-  } catch (Error& e) {
-    e.prepend(option);
-    throw;
-  }
-  if (d.count() < 0 || (d.count() == 0 && !allow_zero)) {
-    throw Error(fmt::format("{}: expected a duration of at least 1ms, got {:?}", option, value));
-  }
-  return d;
-}
-
-std::uint64_t count_flag(const char* option, const std::string& value, std::uint64_t minimum, std::uint64_t maximum) {
-  std::uint64_t n = 0;
-  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-  if (value.empty() || ec != std::errc() || end != value.data() + value.size() || n < minimum || n > maximum) {
-    throw Error(fmt::format("{}: expected a whole number from {} to {}, got {:?}", option, minimum, maximum, value));
-  }
-  return n;
 }
 
 policy::Limits parse_limit_flags(const po::variables_map& vm) {
   policy::Limits l;
-  if (auto* v = get<std::string>(vm, "memory")) l.memory = size_flag("--memory", *v, 1);
-  if (auto* v = get<std::string>(vm, "processes")) l.processes = count_flag("--processes", *v, 1, 1u << 22);
-  if (auto* v = get<std::string>(vm, "cpu-time")) l.cpu_time = duration_flag("--cpu-time", *v);
-  if (auto* v = get<std::string>(vm, "wall-time")) l.wall_time = duration_flag("--wall-time", *v);
-  if (auto* v = get<std::string>(vm, "extra-time")) l.extra_time = duration_flag("--extra-time", *v, true);
-  if (auto* v = get<std::string>(vm, "file-size")) l.file_size = size_flag("--file-size", *v, 0);
-  if (auto* v = get<std::string>(vm, "open-files")) l.open_files = count_flag("--open-files", *v, 3, 1u << 20);
-  if (auto* v = get<std::string>(vm, "stack")) l.stack = size_flag("--stack", *v, 1);
-  if (auto* v = get<std::string>(vm, "output")) l.output = size_flag("--output", *v, 0);
+  using policy::checked_count, policy::checked_duration, policy::checked_size;
+  if (auto* v = get<std::string>(vm, "memory")) l.memory = limit_flag("--memory", *v, checked_size, 1);
+  if (auto* v = get<std::string>(vm, "processes")) {
+    l.processes = limit_flag("--processes", *v, checked_count, 1, policy::kMaxProcesses);
+  }
+  if (auto* v = get<std::string>(vm, "cpu-time")) l.cpu_time = limit_flag("--cpu-time", *v, checked_duration, false);
+  if (auto* v = get<std::string>(vm, "wall-time")) l.wall_time = limit_flag("--wall-time", *v, checked_duration, false);
+  if (auto* v = get<std::string>(vm, "extra-time")) l.extra_time = limit_flag("--extra-time", *v, checked_duration, true);
+  if (auto* v = get<std::string>(vm, "file-size")) l.file_size = limit_flag("--file-size", *v, checked_size, 0);
+  if (auto* v = get<std::string>(vm, "open-files")) {
+    l.open_files = limit_flag("--open-files", *v, checked_count, policy::kMinOpenFiles, policy::kMaxOpenFiles);
+  }
+  if (auto* v = get<std::string>(vm, "stack")) l.stack = limit_flag("--stack", *v, checked_size, 1);
+  if (auto* v = get<std::string>(vm, "output")) l.output = limit_flag("--output", *v, checked_size, 0);
   return l;
 }
 

@@ -472,7 +472,7 @@ void Parser::parse_limits(const YAML::Node& k, const YAML::Node& v, const std::s
                               const YAML::Node& vv) {
     if (key == "memory") l.memory = size_of(vv, kk, p, 1);
     else if (key == "swap") l.swap = size_of(vv, kk, p, 0);
-    else if (key == "processes") l.processes = count_of(vv, kk, p, 1, 1u << 22);
+    else if (key == "processes") l.processes = count_of(vv, kk, p, 1, kMaxProcesses);
     else if (key == "cpu_time") l.cpu_time = duration_of(vv, kk, p);
     else if (key == "wall_time") l.wall_time = duration_of(vv, kk, p);
     else if (key == "extra_time") l.extra_time = duration_of(vv, kk, p, true);
@@ -480,7 +480,7 @@ void Parser::parse_limits(const YAML::Node& k, const YAML::Node& v, const std::s
     else if (key == "cpuset") l.cpuset = cpuset_of(vv, kk, p);
     else if (key == "output") l.output = size_of(vv, kk, p, 0);
     else if (key == "file_size") l.file_size = size_of(vv, kk, p, 0);
-    else if (key == "open_files") l.open_files = count_of(vv, kk, p, 3, 1u << 20);
+    else if (key == "open_files") l.open_files = count_of(vv, kk, p, kMinOpenFiles, kMaxOpenFiles);
     else if (key == "stack") l.stack = size_of(vv, kk, p, 1);
     else error(kk, v, p, fmt::format("unknown key{}", suggestion(key, kLimitKeys)));
   });
@@ -493,19 +493,12 @@ std::optional<std::uint64_t> Parser::size_of(const YAML::Node& v, const YAML::No
     error(v, k, path, fmt::format("expected a size like 64M, got {}", describe(v)));
     return std::nullopt;
   }
-  std::uint64_t bytes = 0;
   try {
-    bytes = units::parse_size(v.Scalar());
+    return checked_size(v.Scalar(), minimum);
   } catch (const Error& e) {
     error(v, k, path, e.message());
-    return std::nullopt;
   }
-  if (bytes < minimum) {
-    error(v, k, path, fmt::format("expected a size of at least {}, got {:?}", units::format_size(minimum),
-                                  v.Scalar()));
-    return std::nullopt;
-  }
-  return bytes;
+  return std::nullopt;
 }
 
 // A positive duration (or zero, where `allow_zero`).
@@ -516,9 +509,7 @@ std::optional<std::chrono::milliseconds> Parser::duration_of(const YAML::Node& v
     return std::nullopt;
   }
   try {
-    const std::chrono::milliseconds d = units::parse_duration(v.Scalar());
-    if (d.count() > 0 || (allow_zero && d.count() == 0)) return d;
-    error(v, k, path, fmt::format("expected a duration of at least 1ms, got {:?}", v.Scalar()));
+    return checked_duration(v.Scalar(), allow_zero);
   } catch (const Error& e) {
     error(v, k, path, e.message());
   }
@@ -527,12 +518,12 @@ std::optional<std::chrono::milliseconds> Parser::duration_of(const YAML::Node& v
 
 std::optional<std::uint64_t> Parser::count_of(const YAML::Node& v, const YAML::Node& k, const std::string& path,
                                               std::uint64_t minimum, std::uint64_t maximum) {
-  std::uint64_t value = 0;
   if (v.IsScalar()) {
-    const std::string& t = v.Scalar();
-    const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
-    if (!t.empty() && ec == std::errc() && end == t.data() + t.size() && value >= minimum && value <= maximum) {
-      return value;
+    try {
+      return checked_count(v.Scalar(), minimum, maximum);
+    } catch (const Error& e) {
+      error(v, k, path, e.message());
+      return std::nullopt;
     }
   }
   error(v, k, path, fmt::format("expected a whole number from {} to {}, got {}", minimum, maximum, describe(v)));

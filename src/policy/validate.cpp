@@ -1,8 +1,12 @@
 #include "policy/validate.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 #include <fmt/format.h>
+
+#include "util/error.hpp"
+#include "util/units.hpp"
 
 namespace hutch::policy {
 
@@ -26,6 +30,31 @@ std::optional<std::string> mount_target_problem(std::string_view target) {
   if (target == "/") return std::string("/ is the root filesystem itself (set with rootfs), not a mount target");
   if (target == "/proc" || target == "/dev") return fmt::format("{} is mounted by hutch itself; mount below it instead", target);
   return std::nullopt;
+}
+
+std::uint64_t checked_size(std::string_view text, std::uint64_t minimum) {
+  const std::uint64_t bytes = units::parse_size(text);
+  if (bytes < minimum) {
+    throw Error(fmt::format("expected a size of at least {}, got {:?}", units::format_size(minimum), text));
+  }
+  return bytes;
+}
+
+std::chrono::milliseconds checked_duration(std::string_view text, bool allow_zero) {
+  const std::chrono::milliseconds d = units::parse_duration(text);
+  if (d.count() < 0 || (d.count() == 0 && !allow_zero)) {
+    throw Error(fmt::format("expected a duration of at least 1ms, got {:?}", text));
+  }
+  return d;
+}
+
+std::uint64_t checked_count(std::string_view text, std::uint64_t minimum, std::uint64_t maximum) {
+  std::uint64_t n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || n < minimum || n > maximum) {
+    throw Error(fmt::format("expected a whole number from {} to {}, got {:?}", minimum, maximum, text));
+  }
+  return n;
 }
 
 }  // namespace hutch::policy

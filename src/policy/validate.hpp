@@ -2,6 +2,8 @@
 // with the same words. Each returns the problem, or nothing when the value is fine.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,5 +16,16 @@ std::optional<std::string> hostname_problem(std::string_view name);
 std::optional<std::string> env_name_problem(std::string_view name);
 // An absolute, normalized target that hutch lets a policy mount on (not /, /proc, /dev).
 std::optional<std::string> mount_target_problem(std::string_view target);
+
+// Sizes, durations and whole numbers from text, held to a range. These throw Error
+// with the problem ("expected a size of at least 1B, got \"0B\"") instead.
+std::uint64_t checked_size(std::string_view text, std::uint64_t minimum);
+std::chrono::milliseconds checked_duration(std::string_view text, bool allow_zero = false);
+std::uint64_t checked_count(std::string_view text, std::uint64_t minimum, std::uint64_t maximum);
+
+// The ranges of the limits that are counts.
+inline constexpr std::uint64_t kMaxProcesses = 1u << 22;
+inline constexpr std::uint64_t kMinOpenFiles = 3;  // stdin, stdout and stderr
+inline constexpr std::uint64_t kMaxOpenFiles = 1u << 20;
 
 }  // namespace hutch::policy
