@@ -24,30 +24,17 @@ namespace {
 constexpr Controller kControllers[] = {Controller::Memory, Controller::Pids, Controller::Cpu, Controller::Cpuacct,
                                        Controller::Cpuset};
 
-std::string read_small(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(fmt::format("cgroup: read {}: {}", path, describe_errno(errno)), errno);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::uint64_t read_number(const std::string& path) {
-  const std::string text = read_small(path);
+  const std::string text = sys::read_file(path);
   std::uint64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc()) throw Error(fmt::format("cgroup: {} holds {:?}, not a number", path, text), EPROTO);
-  (void)end;
+  if (std::from_chars(text.data(), text.data() + text.size(), value).ec != std::errc()) {
+    throw Error(fmt::format("cgroup: {} holds {:?}, not a number", path, text), EPROTO);
+  }
   return value;
 }
 
 void write_knob(const std::string& dir, const char* knob, const std::string& value) {
-  const std::string path = dir + "/" + knob;
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd) throw_sys("cgroup: open", path);
-  if (::write(fd.get(), value.data(), value.size()) != static_cast<ssize_t>(value.size())) {
-    throw Error(fmt::format("cgroup: write {:?} to {}: {}", value, path, describe_errno(errno)), errno);
-  }
+  sys::write_file(AT_FDCWD, dir + "/" + knob, value);
 }
 
 // "oom_kill 3" in memory.oom_control (Linux 4.13+).
@@ -95,7 +82,7 @@ Delegation find_delegation(const Config& config) {
   Delegation d;
   d.config_file = config.file;
   if (!config.v1_path) return d;
-  const std::vector<mount::MountInfo> mounts = mount::parse_mountinfo(read_small("/proc/self/mountinfo"));
+  const std::vector<mount::MountInfo> mounts = mount::parse_mountinfo(sys::read_file("/proc/self/mountinfo"));
   for (Controller c : kControllers) {
     for (const mount::MountInfo& m : mounts) {
       if (m.fstype != "cgroup") continue;
@@ -151,8 +138,8 @@ RunCgroup::RunCgroup(const Delegation& delegation, const Settings& s, const std:
     if (auto it = dirs_.find(Controller::Cpuset); it != dirs_.end()) {
       // A v1 cpuset takes no task until both are set; mems always come from the parent.
       const std::string parent = delegation.v1_dirs.at(Controller::Cpuset);
-      std::string cpus = s.cpuset ? *s.cpuset : read_small(parent + "/cpuset.cpus");
-      std::string mems = read_small(parent + "/cpuset.mems");
+      std::string cpus = s.cpuset ? *s.cpuset : sys::read_file(parent + "/cpuset.cpus");
+      std::string mems = sys::read_file(parent + "/cpuset.mems");
       while (!cpus.empty() && cpus.back() == '\n') cpus.pop_back();
       while (!mems.empty() && mems.back() == '\n') mems.pop_back();
       write_knob(it->second, "cpuset.cpus", cpus);
@@ -201,7 +188,7 @@ Stats RunCgroup::stats() const {
   st.cpu = cpu_usage();
   if (auto it = dirs_.find(Controller::Memory); it != dirs_.end()) {
     st.memory_peak = read_number(it->second + "/memory.max_usage_in_bytes");
-    st.oom_kills = field_of(read_small(it->second + "/memory.oom_control"), "oom_kill");
+    st.oom_kills = field_of(sys::read_file(it->second + "/memory.oom_control"), "oom_kill");
     st.memory_failcnt = read_number(it->second + "/memory.failcnt");
   }
   return st;

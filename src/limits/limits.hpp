@@ -32,7 +32,7 @@ struct LimitsPlan {
 
 struct HostLimits {
   cgroup::Delegation delegation;
-  bool swap_active = false;  // /proc/swaps lists a swap area
+  bool swap_active = false;  // /proc/swaps lists a swap area (read only for a memory cgroup without memsw)
 };
 
 // Throws Error("limits.cpus: ...") for a limit no mechanism of this host can enforce.

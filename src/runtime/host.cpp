@@ -6,7 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <fstream>
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -35,13 +35,6 @@ std::map<std::string, std::string> caller_environment() {
   return env;
 }
 
-std::string read_mountinfo() {
-  UniqueFd fd = sys::open("/proc/self/mountinfo", O_RDONLY);
-  std::string text;
-  char buf[65536];
-  while (std::size_t n = sys::read_some(fd.get(), buf, sizeof buf, "/proc/self/mountinfo")) text.append(buf, n);
-  return text;
-}
 
 std::vector<int> ignored_signals() {
   std::vector<int> ignored;
@@ -81,12 +74,12 @@ limits::HostLimits host_limits(uid_t uid) {
                                ? std::string(pw.pw_name)
                                : std::to_string(uid);
   out.delegation = cgroup::find_delegation(cgroup::load_config(user, uid));
-  // /proc/swaps: a header line, then one line per swap area in use.
-  std::ifstream swaps("/proc/swaps");
-  std::string line;
-  int lines = 0;
-  while (std::getline(swaps, line)) ++lines;
-  out.swap_active = lines > 1;
+  // Swap matters only to a memory cgroup without swap accounting (limits/limits.cpp):
+  // /proc/swaps has a header line, then one line per swap area in use.
+  if (out.delegation.has(cgroup::Controller::Memory) && !out.delegation.memsw) {
+    const std::string swaps = sys::read_file("/proc/swaps");
+    out.swap_active = std::count(swaps.begin(), swaps.end(), '\n') > 1;
+  }
   return out;
 }
 
@@ -110,7 +103,7 @@ HostFacts gather_host_facts(const std::string& rootfs) {
   };
   facts.find_source = [](const std::string& source) { return mount::find_host_path(source, "bind source"); };
   facts.rootfs_submounts = [path = root.path] {
-    return mount::mounts_below(mount::parse_mountinfo(read_mountinfo()), path);
+    return mount::mounts_below(mount::parse_mountinfo(sys::read_file("/proc/self/mountinfo")), path);
   };
   facts.limits = host_limits(facts.uid);
   return facts;

@@ -107,6 +107,14 @@ void write_all(int fd, std::string_view data, std::string_view what) {
   write_all(fd, data.data(), data.size(), what);
 }
 
+std::string read_file(std::string_view path) {
+  UniqueFd fd = open(path, O_RDONLY);
+  std::string text;
+  char buf[65536];
+  while (std::size_t n = read_some(fd.get(), buf, sizeof buf, path)) text.append(buf, n);
+  return text;
+}
+
 void write_file(int dirfd, std::string_view path, std::string_view content) {
   UniqueFd fd = openat(dirfd, path, O_WRONLY);
   // Files in /proc such as uid_map must be written with a single write(2).

@@ -53,6 +53,9 @@ std::size_t read_some(int fd, void* buf, std::size_t len, std::string_view what)
 void write_all(int fd, const void* buf, std::size_t len, std::string_view what);
 void write_all(int fd, std::string_view data, std::string_view what);
 
+// Reads a whole file (procfs and cgroupfs files, whose size stat cannot tell).
+std::string read_file(std::string_view path);
+
 // Writes a whole small file that must already exist (procfs knobs such as uid_map).
 void write_file(int dirfd, std::string_view path, std::string_view content);
 
