@@ -178,11 +178,11 @@ class Supervisor {
   int poll_timeout() const {
     long long timeout = -1;
     const std::optional<Clock::time_point> deadline = wall_deadline();
-    if (deadline && !killed_) {
+    if (deadline && killed_ == Killed::No) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now()).count();
       timeout = std::max<long long>(left + 1, 0);
     }
-    if (sample_cpu_ && exec_at_ && !killed_) {
+    if (sample_cpu_ && exec_at_ && killed_ == Killed::No) {
       const long long sample = cpu_sample_interval().count();
       timeout = timeout < 0 ? sample : std::min(timeout, sample);
     }
@@ -191,19 +191,18 @@ class Supervisor {
 
   // The cgroup's CPU time of every process together, against limits.cpu_time.
   void check_cpu_time() {
-    if (!sample_cpu_ || !exec_at_ || killed_) return;
+    if (!sample_cpu_ || !exec_at_ || killed_ != Killed::No) return;
     const std::optional<std::chrono::nanoseconds> used = cgroups_->cpu_usage();
     if (!used || *used <= *limits_.cpu_time + extra()) return;
-    killed_ = true;
+    killed_ = Killed::CpuTime;
     log::debug("supervisor: CPU-time limit reached ({} ns); killing the sandbox", used->count());
     sys::pidfd_send_signal(sandbox_.pidfd(), SIGKILL);
   }
 
   // Past limits.output: what fit was written; the run ends here.
   void check_output() {
-    if (killed_ || !output_->exceeded()) return;
-    killed_ = true;
-    killed_for_output_ = true;
+    if (killed_ != Killed::No || !output_->exceeded()) return;
+    killed_ = Killed::Output;
     log::debug("supervisor: output limit reached; killing the sandbox");
     sys::pidfd_send_signal(sandbox_.pidfd(), SIGKILL);
   }
@@ -211,9 +210,8 @@ class Supervisor {
   // Killing init ends every process of its pid namespace (pid_namespaces(7)).
   void check_wall_time() {
     const std::optional<Clock::time_point> deadline = wall_deadline();
-    if (!deadline || killed_ || Clock::now() < *deadline) return;
-    killed_ = true;
-    killed_for_wall_time_ = true;
+    if (!deadline || killed_ != Killed::No || Clock::now() < *deadline) return;
+    killed_ = Killed::WallTime;
     log::debug("supervisor: wall-time limit reached; killing the sandbox");
     sys::pidfd_send_signal(sandbox_.pidfd(), SIGKILL);
   }
@@ -335,9 +333,8 @@ class Supervisor {
   OutputRelay* output_;
   bool sample_cpu_;
   std::optional<Clock::time_point> exec_at_;
-  bool killed_ = false;  // by the supervisor, for a limit
-  bool killed_for_wall_time_ = false;
-  bool killed_for_output_ = false;
+  enum class Killed { No, CpuTime, WallTime, Output };
+  Killed killed_ = Killed::No;  // by the supervisor, for this limit
   bool init_exited_ = false;
 };
 
@@ -372,7 +369,7 @@ Outcome Supervisor::outcome(const siginfo_t* init) const {
                               *limits_.memory);
     return out;
   }
-  if (killed_for_output_ || (output_ != nullptr && output_->exceeded())) {
+  if (killed_ == Killed::Output || (output_ != nullptr && output_->exceeded())) {
     out.status = Outcome::Status::OutputLimit;
     out.message = fmt::format("output limit: the command wrote more than {} bytes to stdout and stderr",
                               limits_.output.value_or(0));
@@ -386,9 +383,9 @@ Outcome Supervisor::outcome(const siginfo_t* init) const {
                               limits_.cpu_time->count());
     return out;
   }
-  if (limits_.wall_time && (killed_for_wall_time_ || (collected_.run_time && *collected_.run_time > *limits_.wall_time))) {
+  if (limits_.wall_time && (killed_ == Killed::WallTime || (collected_.run_time && *collected_.run_time > *limits_.wall_time))) {
     out.status = Outcome::Status::WallTimeLimit;
-    out.message = killed_for_wall_time_
+    out.message = killed_ == Killed::WallTime
                       ? fmt::format("wall-time limit: the run was stopped after {} ms", (*limits_.wall_time + extra()).count())
                       : fmt::format("wall-time limit: the run took {} ms, the limit is {} ms", collected_.run_time->count(),
                                     limits_.wall_time->count());
