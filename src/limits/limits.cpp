@@ -43,6 +43,7 @@ LimitsPlan plan_limits(const policy::Limits& l, const HostLimits& host, bool wit
   } else if (l.memory) {
     if (l.swap) cannot("swap", "it needs the memory controller of a delegated cgroup");
     applied("memory", *l.memory, "rlimit");
+    plan.watch_address_space = with_init;  // the listener needs init (`init: false` kills by the kernel)
   } else if (l.swap) {
     cannot("swap", "it limits swap on top of limits.memory, which is not set");
   }

@@ -27,6 +27,9 @@ struct LimitsPlan {
   std::optional<cgroup::Settings> cgroup;  // the run's cgroups, when the host has a delegation
   cgroup::Delegation delegation;           // where they go
   bool cpu_time_by_cgroup = false;         // the supervisor samples cpuacct.usage
+  // memory by RLIMIT_AS, with an init: the supervisor watches mmap, mremap and brk
+  // through the seccomp listener, for the memory-limit verdict (limits/address_space.hpp)
+  bool watch_address_space = false;
   std::vector<Applied> applied;
 };
 

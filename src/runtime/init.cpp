@@ -27,6 +27,7 @@
 #include "runtime/context.hpp"
 #include "runtime/pty.hpp"
 #include "seccomp/compile.hpp"
+#include "seccomp/observe.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 #include "util/signals.hpp"
@@ -175,8 +176,12 @@ SeccompInstall receive_seccomp(SyncChannel& sync) {
   if (::pread(msg.fd.get(), out.program.data(), size, 0) != static_cast<ssize_t>(size)) {
     throw_sys("read", "seccomp program memfd");
   }
-  out.notify = msg.value == 1;
+  out.notify = (msg.value & kProgramNotifies) != 0;
+  // Without a listener the policy's own program runs, kill as KILL_PROCESS; nothing is watched.
   out.fallback = seccomp::without_notify(out.program);
+  if (out.notify && (msg.value & kProgramWatchAddressSpace) != 0) {
+    out.program = seccomp::watching(out.program, seccomp::address_space_calls());
+  }
   return out;
 }
 

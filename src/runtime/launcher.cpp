@@ -15,6 +15,7 @@
 #include "runtime/context.hpp"
 #include "runtime/output.hpp"
 #include "runtime/supervisor.hpp"
+#include "seccomp/observe.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 #include "util/sys.hpp"
@@ -139,12 +140,22 @@ Outcome launch(const Plan& plan) {
   // error pipe.
   if (cgroups) cgroups->place(clone.pid);  // before sync #1: capped from the command's first instruction
   const seccomp::Compiled filter = compile_seccomp(plan);
-  log::debug("seccomp: {} instructions{}", filter.program.size(), filter.uses_notify ? ", kill by listener" : "");
+  bool watch = filter.uses_notify && plan.limits.watch_address_space;
+  if (watch && !seccomp::can_watch(filter.program, seccomp::address_space_calls())) {
+    log::warn("limits.memory: the seccomp filter ({} instructions) is too long to also watch mmap, mremap and brk; "
+              "the memory limit holds (RLIMIT_AS) but its verdict will not be memory-limit",
+              filter.program.size());
+    watch = false;
+  }
+  log::debug("seccomp: {} instructions{}{}", filter.program.size(), filter.uses_notify ? ", kill by listener" : "",
+             watch ? ", mmap/mremap/brk watched for the memory limit" : "");
   const UniqueFd program = program_memfd(filter.program);
-  sync.send_if_connected(SyncMsg::SeccompProgram, filter.uses_notify ? 1 : 0, program.get());
+  sync.send_if_connected(SyncMsg::SeccompProgram,
+                         (filter.uses_notify ? kProgramNotifies : 0) | (watch ? kProgramWatchAddressSpace : 0),
+                         program.get());
   sync.send_if_connected(SyncMsg::SupervisorReady);  // sync #1: nothing outside is left to do
   return supervise(sandbox, sync, std::move(errors.read), signals, plan, cgroups ? &*cgroups : nullptr,
-                   output ? &*output : nullptr);
+                   output ? &*output : nullptr, watch ? &filter.program : nullptr);
 }
 
 }  // namespace hutch::runtime

@@ -17,7 +17,9 @@
 #include <fmt/format.h>
 
 #include "runtime/terminal.hpp"
+#include "limits/address_space.hpp"
 #include "seccomp/describe.hpp"
+#include "seccomp/observe.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 #include "util/sys.hpp"
@@ -77,15 +79,17 @@ struct Collected {
   std::optional<Outcome::Usage> usage;
   std::optional<std::chrono::milliseconds> run_time;
   std::optional<std::chrono::microseconds> init_cpu;  // init's own (SyncMsg::InitCpu), taken out of the total
+  std::optional<limits::AddressSpaceRequest> past_memory;  // the first watched call past RLIMIT_AS
 };
 
 class Supervisor {
  public:
   Supervisor(SandboxGuard& sandbox, SyncChannel& sync, UniqueFd errors, int signal_fd, const Plan& plan,
-             const cgroup::RunCgroup* cgroups, OutputRelay* output)
+             const cgroup::RunCgroup* cgroups, OutputRelay* output, const seccomp::Program* watched_policy)
       : sandbox_(sandbox), sync_(sync), errors_(std::move(errors)), signal_fd_(signal_fd), terminal_(plan.interactive),
         with_init_(plan.init), limits_(plan.limits.requested), applied_(plan.limits.applied),
-        cgroups_(cgroups), output_(output), sample_cpu_(plan.limits.cpu_time_by_cgroup && cgroups != nullptr) {}
+        cgroups_(cgroups), output_(output), watched_policy_(watched_policy),
+        sample_cpu_(plan.limits.cpu_time_by_cgroup && cgroups != nullptr) {}
 
   Outcome run() {
     while (!init_exited_) poll_once();
@@ -274,6 +278,7 @@ class Supervisor {
   // SECURITY: a call the filter's kill action matched waits in the kernel until we
   // answer; we never do. We record it and kill the whole sandbox: the call never runs,
   // and no process of the sandbox can prevent or mask this (docs/seccomp.md).
+  // A watched call (one the policy allows) is looked at and let go on.
   void on_notification(short revents) {
     if ((revents & POLLIN) == 0) {  // POLLHUP: every filtered process is gone
       listener_.reset();
@@ -283,7 +288,9 @@ class Supervisor {
     seccomp_notif_resp* resp = nullptr;
     if (seccomp_notify_alloc(&req, &resp) != 0) throw Error("seccomp: cannot allocate a notification", ENOMEM);
     const int rc = seccomp_notify_receive(listener_.get(), req);
-    if (rc == 0 && !collected_.violation) {
+    if (rc == 0 && watched_policy_ != nullptr && !seccomp::notified_by_policy(*watched_policy_, req->data)) {
+      on_watched(*req, *resp);
+    } else if (rc == 0 && !collected_.violation) {
       seccomp::Violation v;
       v.arch = req->data.arch;
       v.nr = req->data.nr;
@@ -295,6 +302,29 @@ class Supervisor {
     }
     seccomp_notify_free(req, resp);
     // rc != 0: ENOENT, the caller died meanwhile; nothing to answer.
+  }
+
+  // A watched address-space call: the policy allows it, the kernel's RLIMIT_AS decides
+  // it; we note whether it would pass the limit, then let it go on (CONTINUE). Observing
+  // only: a process may change what the call sees meanwhile, which changes nothing but
+  // the verdict of its own run.
+  void on_watched(const seccomp_notif& req, seccomp_notif_resp& resp) {
+    if (!collected_.past_memory && limits_.memory) {
+      std::optional<limits::AddressSpaceRequest> past =
+          limits::past_limit(static_cast<pid_t>(req.pid), req.data, *limits_.memory);
+      // The pid read from /proc is the caller's only while the call still waits.
+      if (past && seccomp_notify_id_valid(listener_.get(), req.id) == 0) {
+        log::debug("supervisor: {} of {} bytes would take an address space to {} bytes, past limits.memory", past->call,
+                   past->grows_by, past->total);
+        collected_.past_memory = std::move(past);
+      }
+    }
+    resp.id = req.id;
+    resp.val = 0;
+    resp.error = 0;
+    resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    // ENOENT: the caller is gone (killed, or its call interrupted by a signal).
+    (void)seccomp_notify_respond(listener_.get(), &resp);
   }
 
   void on_errors() {
@@ -318,6 +348,9 @@ class Supervisor {
   }
 
   Outcome outcome(const siginfo_t* init) const;
+  bool succeeded() const {
+    return collected_.payload_status && WIFEXITED(*collected_.payload_status) && WEXITSTATUS(*collected_.payload_status) == 0;
+  }
 
   SandboxGuard& sandbox_;
   SyncChannel& sync_;
@@ -331,6 +364,7 @@ class Supervisor {
   std::vector<limits::Applied> applied_;
   const cgroup::RunCgroup* cgroups_;
   OutputRelay* output_;
+  const seccomp::Program* watched_policy_;
   bool sample_cpu_;
   std::optional<Clock::time_point> exec_at_;
   enum class Killed { No, CpuTime, WallTime, Output };
@@ -367,6 +401,16 @@ Outcome Supervisor::outcome(const siginfo_t* init) const {
     out.message = fmt::format("memory limit: the kernel killed {} process{} of the sandbox for using more than {} bytes",
                               collected_.usage->oom_kills, collected_.usage->oom_kills == 1 ? "" : "es",
                               *limits_.memory);
+    return out;
+  }
+  // Under RLIMIT_AS the kernel refused memory; a command that went on to succeed coped
+  // with it, one that did not failed for it.
+  if (collected_.past_memory && limits_.memory && !succeeded()) {
+    const limits::AddressSpaceRequest& r = *collected_.past_memory;
+    out.status = Outcome::Status::MemoryLimit;
+    out.message = fmt::format("memory limit: {} asked for {} more bytes of address space, which would have made {}, "
+                              "past the limit of {} bytes (RLIMIT_AS); the kernel refused it",
+                              r.call, r.grows_by, r.total, *limits_.memory);
     return out;
   }
   if (killed_ == Killed::Output || (output_ != nullptr && output_->exceeded())) {
@@ -468,8 +512,9 @@ bool SandboxGuard::reap(siginfo_t& info, rusage& usage) {
 }
 
 Outcome supervise(SandboxGuard& sandbox, SyncChannel& sync, UniqueFd errors, const SignalRelay& signals,
-                  const Plan& plan, const cgroup::RunCgroup* cgroups, OutputRelay* output) {
-  Supervisor supervisor(sandbox, sync, std::move(errors), signals.fd(), plan, cgroups, output);
+                  const Plan& plan, const cgroup::RunCgroup* cgroups, OutputRelay* output,
+                  const seccomp::Program* watched_policy) {
+  Supervisor supervisor(sandbox, sync, std::move(errors), signals.fd(), plan, cgroups, output, watched_policy);
   return supervisor.run();
 }
 

@@ -63,8 +63,11 @@ class SandboxGuard {
 // without, pid 1 is the command and its own exit status is the command's. Enforces the
 // wall-clock and CPU-time limits of plan.limits.
 // cgroups (may be null): the run's own, for CPU time and statistics. output (may be
-// null): the command's stdout and stderr, when they go through hutch.
+// null): the command's stdout and stderr, when they go through hutch. watched_policy
+// (may be null): the policy's seccomp program, when the filter the payload installs
+// watches the address-space calls (kProgramWatchAddressSpace).
 Outcome supervise(SandboxGuard& sandbox, SyncChannel& sync, UniqueFd errors, const SignalRelay& signals,
-                  const Plan& plan, const cgroup::RunCgroup* cgroups, OutputRelay* output);
+                  const Plan& plan, const cgroup::RunCgroup* cgroups, OutputRelay* output,
+                  const seccomp::Program* watched_policy);
 
 }  // namespace hutch::runtime

@@ -23,9 +23,14 @@ enum class SyncMsg : std::uint32_t {
   PtyMaster = 2,        // child -> supervisor: the pty master (SCM_RIGHTS); value unused
   PayloadStatus = 3,    // child -> supervisor: the payload's wait status, just before init exits
   SeccompListener = 4,  // child -> supervisor: the seccomp filter's notification fd (SCM_RIGHTS)
-  SeccompProgram = 5,   // supervisor -> child, before sync #1: a memfd with the BPF program; value 1: notifying
+  SeccompProgram = 5,   // supervisor -> child, before sync #1: a memfd with the BPF program; value: kProgram* flags
   InitCpu = 6,  // child -> supervisor, just before PayloadStatus: init's own CPU time in µs
 };
+
+// SeccompProgram's value.
+constexpr std::int32_t kProgramNotifies = 1;  // it returns USER_NOTIF: install it with a listener
+// Install it watching the address-space calls (seccomp/observe.hpp); only with kProgramNotifies.
+constexpr std::int32_t kProgramWatchAddressSpace = 2;
 
 std::string_view to_string(SyncMsg msg);
 

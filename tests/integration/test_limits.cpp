@@ -256,16 +256,46 @@ TEST_CASE("limits (cgroup v1): descriptors, file size and a sized tmpfs hold", "
   descriptors_and_files_are_limited(Backend::CgroupV1);
 }
 
+namespace {
+
+// The same hogs under each backend: small pieces (from brk), large ones (mmap), and the
+// break grown by hand. Under a memory cgroup the OOM killer stops them; under RLIMIT_AS
+// the allocation fails, the program gives up, and the supervisor, which watched the
+// request, says why.
+void memory_hog_gives_memory_limit(Backend b) {
+  for (const std::vector<std::string>& hog : std::vector<std::vector<std::string>>{
+           {"/probe", "hog", "200"}, {"/probe", "hog", "200", "1024"}, {"/probe", "sbrk", "200"}}) {
+    INFO(hog[1] + (hog.size() > 3 ? " " + hog[3] : ""));
+    auto r = limited(hog, {"--memory", "64M"}, b);
+    CHECK(r.result["status"] == "memory-limit");
+    CHECK(r.r.exit_code == kKilledStatus);
+    CHECK(r.result["limits"]["memory"]["backend"] == backend_name(b));
+    if (b == Backend::CgroupV1) {
+      CHECK(r.result["limits"]["swap"]["value"] == 0);  // swap off: memsw = memory
+      CHECK(r.r.err.find("hutch: memory limit: the kernel killed ") != std::string::npos);
+      CHECK(r.result["memory_peak_bytes"].get<double>() <= 64.0 * 1024 * 1024);
+    } else {
+      CHECK(r.r.err.find(" more bytes of address space, which would have made ") != std::string::npos);
+      CHECK(r.r.err.find("past the limit of 67108864 bytes (RLIMIT_AS); the kernel refused it") != std::string::npos);
+      CHECK(r.result["max_rss_bytes"].get<double>() <= 64.0 * 1024 * 1024);
+    }
+  }
+  // Within the limit, the same program is fine.
+  auto fits = limited({"/probe", "hog", "16"}, {"--memory", "64M"}, b);
+  CHECK(fits.r.out == "allocated 16 MiB\n");
+  CHECK(fits.result["status"] == "ok");
+}
+
+}  // namespace
+
+TEST_CASE("limits (rlimit): a memory hog gives memory-limit, whether it grows by brk, mmap or sbrk",
+          "[integration][limits]") {
+  memory_hog_gives_memory_limit(Backend::Rlimit);
+}
+
 TEST_CASE("limits (cgroup v1): a memory hog gives memory-limit, and the run's cgroups are removed",
           "[integration][limits]") {
-  auto r = limited({"/probe", "alloc", "200"}, {"--memory", "64M"}, Backend::CgroupV1);
-  CHECK(r.result["status"] == "memory-limit");
-  CHECK(r.r.exit_code == kKilledStatus);
-  CHECK(r.result["limits"]["memory"]["backend"] == "cgroup-v1");
-  CHECK(r.result["limits"]["swap"]["value"] == 0);  // swap off: memsw = memory
-  CHECK(r.r.err.find("hutch: memory limit: the kernel killed ") != std::string::npos);
-  const double peak = r.result["memory_peak_bytes"].get<double>();
-  CHECK(peak <= 64.0 * 1024 * 1024);
+  memory_hog_gives_memory_limit(Backend::CgroupV1);
   // Nothing is left below the delegated directories: every hutch-run-PID there belongs
   // to a hutch still running (other tests run in parallel).
   for (const char* c : hutch::testing::kCgroupV1Controllers) {
@@ -276,6 +306,23 @@ TEST_CASE("limits (cgroup v1): a memory hog gives memory-limit, and the run's cg
       CHECK((::kill(std::stoi(name.substr(10)), 0) == 0 || !std::filesystem::exists(dir / name)));
     }
   }
+}
+
+TEST_CASE("limits (rlimit): a program that copes with a refused allocation is ok, and the watch keeps the policy",
+          "[integration][limits]") {
+  // malloc(200 MiB) fails; the probe prints ENOMEM and exits 0: the run is fine.
+  auto coped = limited({"/probe", "alloc", "200"}, {"--memory", "64M"});
+  CHECK(coped.r.out == "ENOMEM\n");
+  CHECK(coped.result["status"] == "ok");
+  // While mmap, mremap and brk are watched, a forbidden call is still a violation, and
+  // what the policy refuses with an errno stays refused.
+  auto ptrace = limited({"/probe", "ptrace", "1"}, {"--policy", "judge", "--memory", "64M"});
+  CHECK(ptrace.result["status"] == "seccomp-violation");  // judge: kill
+  auto mount = limited({"/probe", "raw", "165"}, {"--memory", "64M"});
+  CHECK(mount.r.out == "EPERM\n");  // default: an errno
+  auto verbose = run_hutch(run_args({"/probe", "echo", "hi"}, {"-vv", "--memory", "64M"}), {.env = backend_env(Backend::Rlimit)});
+  CHECK(verbose.out == "hi\n");
+  CHECK(verbose.err.find("mmap/mremap/brk watched for the memory limit") != std::string::npos);
 }
 
 TEST_CASE("limits: extra time lets a run finish past its limits, and the verdicts stay", "[integration][limits]") {

@@ -222,6 +222,37 @@ static int cmd_alloc(long mb) {
   return 0;
 }
 
+/* A memory hog as a judge meets one: allocates `mb` MiB in `chunk`-KiB pieces, touching
+   each, and aborts (as C++'s new would) when an allocation fails. Pieces below glibc's
+   mmap threshold (128 KiB) come from brk, larger ones from mmap; "sbrk" grows the
+   break itself, 1 MiB at a time (touched), and exits 3 when refused. */
+static int cmd_hog(long mb, long chunk_kib) {
+  const size_t chunk = (size_t)chunk_kib << 10;
+  for (size_t done = 0; done < ((size_t)mb << 20); done += chunk) {
+    char *p = malloc(chunk);
+    if (p == NULL) {
+      fprintf(stderr, "hog: out of memory after %zu MiB\n", done >> 20);
+      abort();
+    }
+    for (size_t i = 0; i < chunk; i += 4096) p[i] = 1;
+  }
+  printf("allocated %ld MiB\n", mb);
+  return 0;
+}
+
+static int cmd_sbrk(long mb) {
+  for (long i = 0; i < mb; ++i) {
+    char *p = sbrk(1 << 20);
+    if (p == (void *)-1) {
+      printf("sbrk: refused after %ld MiB\n", i);
+      return 3;
+    }
+    for (size_t j = 0; j < (1 << 20); j += 4096) p[j] = 1;
+  }
+  printf("grew the break by %ld MiB\n", mb);
+  return 0;
+}
+
 static void *sleeper_thread(void *arg) {
   (void)arg;
   for (;;) pause();
@@ -377,7 +408,8 @@ static int usage(void) {
           "usage: probe status [PID] | fds | pids | netifs | hostname | id | env | mounts |\n"
           "             unshare-user | count-usr1 | stat PATH |\n"
           "             write PATH | read PATH | count-entries PATH | exit N | kill-self SIG |\n"
-          "             orphans N | sleepers N | spin MS | alloc MB | threads N | openmax | tiocsti FD | ptrace PID | echo ARG... |\n"
+          "             orphans N | sleepers N | spin MS | alloc MB | hog MB [KIB] | sbrk MB |\n"
+          "             threads N | openmax | tiocsti FD | ptrace PID | echo ARG... |\n"
           "             raw NR [ARG...] | int80 NR [ARG...] | x32 NR [ARG...] |\n"
           "             with-listener CMD [ARG...]\n");
   return 2;
@@ -422,6 +454,8 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "tiocsti")) return cmd_tiocsti(atoi(arg));
   if (!strcmp(cmd, "spin")) return cmd_spin(atol(arg));
   if (!strcmp(cmd, "alloc")) return cmd_alloc(atol(arg));
+  if (!strcmp(cmd, "hog")) return cmd_hog(atol(arg), argc > 3 ? atol(argv[3]) : 64);
+  if (!strcmp(cmd, "sbrk")) return cmd_sbrk(atol(arg));
   if (!strcmp(cmd, "threads")) return cmd_threads(atol(arg));
   if (!strcmp(cmd, "ptrace")) return cmd_ptrace(atoi(arg));
   return usage();

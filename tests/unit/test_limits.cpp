@@ -1,10 +1,13 @@
 // Which mechanism enforces each limit (limits/limits.cpp), and the cgroup delegation
 // file (cgroup/config.cpp). Pure: no cgroup is touched.
 #include <sys/resource.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 
 #include <catch2/catch.hpp>
 
 #include "cgroup/config.hpp"
+#include "limits/address_space.hpp"
 #include "limits/limits.hpp"
 #include "util/error.hpp"
 
@@ -101,4 +104,61 @@ TEST_CASE("cgroup config: v1 path expanded and checked, errors name file and lin
   // A user name that is not a safe path component is refused after expansion.
   CHECK_THROWS(cgroup::parse_config("v1 = hutch/${USER}\n", "f", "..", 1));
   CHECK_THROWS(cgroup::parse_config("v1 = hutch/${USER}\n", "f", "a b", 1));
+}
+
+TEST_CASE("limits: memory by RLIMIT_AS is watched only where a listener can be had", "[unit][limits]") {
+  policy::Limits l;
+  l.memory = 64 << 20;
+  CHECK(limits::plan_limits(l, {}, true).watch_address_space);
+  CHECK_FALSE(limits::plan_limits(l, {}, false).watch_address_space);  // init: false: no listener
+  CHECK_FALSE(limits::plan_limits(l, v1_host({cgroup::Controller::Memory}), true).watch_address_space);  // the cgroup says
+  CHECK_FALSE(limits::plan_limits(policy::Limits{}, {}, true).watch_address_space);
+}
+
+TEST_CASE("limits: what a watched call would add to the address space", "[unit][limits]") {
+  using limits::growth;
+  constexpr std::uint64_t kPage = 4096;
+  const auto call = [](int nr, std::uint64_t a0, std::uint64_t a1 = 0, std::uint64_t a2 = 0, std::uint64_t a3 = 0) {
+    seccomp_data d{};
+    d.nr = nr;
+    d.args[0] = a0;
+    d.args[1] = a1;
+    d.args[2] = a2;
+    d.args[3] = a3;
+    return d;
+  };
+  CHECK(growth(call(SYS_mmap, 0, 1, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS), kPage, {}) == kPage);
+  CHECK(growth(call(SYS_mmap, 0, 8192, PROT_READ, MAP_PRIVATE), kPage, {}) == 8192);
+  CHECK(growth(call(SYS_mmap, 0, ~0ULL, PROT_READ, MAP_PRIVATE), kPage, {}) == ~0ULL / kPage * kPage);
+  CHECK_FALSE(growth(call(SYS_mmap, 0x10000, 8192, PROT_READ, MAP_PRIVATE | MAP_FIXED), kPage, {}));  // replaces
+  CHECK(growth(call(SYS_mremap, 0x10000, 4096, 10000, MREMAP_MAYMOVE), kPage, {}) == 8192);
+  CHECK_FALSE(growth(call(SYS_mremap, 0x10000, 8192, 4096, 0), kPage, {}));  // shrinks
+  CHECK(growth(call(SYS_mremap, 0x10000, 8192, 8192, MREMAP_MAYMOVE | MREMAP_DONTUNMAP), kPage, {}) == 8192);
+  CHECK(growth(call(SYS_brk, 0x5000 + 1), kPage, 0x3000) == 0x3000);
+  CHECK_FALSE(growth(call(SYS_brk, 0x2000), kPage, 0x3000));  // shrinks
+  CHECK_FALSE(growth(call(SYS_brk, 0), kPage, 0x3000));       // asks
+  CHECK_FALSE(growth(call(SYS_brk, 0x9000), kPage, std::nullopt));
+  CHECK_FALSE(growth(call(SYS_getpid, 0), kPage, {}));
+}
+
+TEST_CASE("limits: the /proc fields the address-space watch reads, whatever the program named itself", "[unit][limits]") {
+  CHECK(limits::statm_pages("2957 1066 768 4 0 113 0\n") == 2957);
+  CHECK_FALSE(limits::statm_pages(""));
+  CHECK_FALSE(limits::statm_pages("x 1"));
+  const std::string maps =
+      "00400000-00401000 r--p 00000000 fe:01 1234                               /probe\n"
+      "7f0000000000-7f0000001000 rw-p 00000000 00:00 0                          /tmp/a [heap]\n"
+      "7f0000001000-7f0000002000 rw-p 00000000 00:00 0                          [anon:[heap]]\n"
+      "01d6e000-01d90000 rw-p 00000000 00:00 0                                  [heap]\n"
+      "7ffd5d1c0000-7ffd5d1e1000 rw-p 00000000 00:00 0                          [stack]\n";
+  CHECK(limits::heap_end(maps) == 0x01d90000);
+  CHECK_FALSE(limits::heap_end("01d6e000-01d90000 rw-p 00000000 00:00 0 /x/ [heap]\n"));
+  CHECK_FALSE(limits::heap_end("garbage [heap]\n"));
+  CHECK_FALSE(limits::heap_end(""));
+  // start_brk is field 47; the name (field 2) may hold spaces and parentheses.
+  std::string stat = "1234 (a) b) (c) S";
+  for (int f = 4; f <= 52; ++f) stat += " " + std::to_string(f == 47 ? 31850496 : f);
+  CHECK(limits::start_brk(stat + "\n") == 31850496);
+  CHECK_FALSE(limits::start_brk("1234 (a) S 1 2"));
+  CHECK_FALSE(limits::start_brk("no parenthesis"));
 }

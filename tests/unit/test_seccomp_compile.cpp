@@ -14,6 +14,7 @@
 #include "policy/lookup.hpp"
 #include "policy/schema.hpp"
 #include "seccomp/compile.hpp"
+#include "seccomp/observe.hpp"
 #include "seccomp/precompiled.hpp"
 #include "util/error.hpp"
 
@@ -364,4 +365,52 @@ TEST_CASE("seccomp: the precompiled filter key covers every input of the compile
   f = base;
   f.rules[2].args[0].value_text = "2";
   CHECK_FALSE(differs(f));
+}
+
+TEST_CASE("seccomp: a watched program notifies where the policy allows a watched call, else answers as it", "[unit][seccomp]") {
+  Filter f = default_filter();
+  // mmap: errno for PROT_EXEC|PROT_WRITE together; mremap: kill. Watching must keep both.
+  f.rules.push_back(rule("mmap", Action{Action::Kind::Errno, EPERM},
+                         {Condition{2, Op::Masked, PROT_EXEC | PROT_WRITE, PROT_EXEC | PROT_WRITE, "", ""}}));
+  f.rules.push_back(rule("mremap", kKill));
+  const Program policy = build(f);
+  const Program watched = watching(policy, address_space_calls());
+  CHECK(watched.size() == 7 + 2 * policy.size());
+  const auto is_watched = [](int nr) { return nr == SYS_mmap || nr == SYS_mremap || nr == SYS_brk; };
+  std::size_t differing = 0;
+  for (std::uint32_t arch : {std::uint32_t{SCMP_ARCH_X86_64}, std::uint32_t{SCMP_ARCH_X86}}) {
+    for (int nr = 0; nr < 600; ++nr) {
+      for (std::uint64_t prot : {0UL, 1UL * PROT_READ, 1UL * (PROT_EXEC | PROT_WRITE)}) {
+        const Call c{nr, 0, 4096, prot, arch};
+        const std::uint32_t want = run(policy, c);
+        const std::uint32_t got = run(watched, c);
+        INFO("arch " << arch << " nr " << nr << " prot " << prot);
+        if (arch == SCMP_ARCH_X86_64 && is_watched(nr) && want == kAllow) {
+          CHECK(got == kNotify);
+          ++differing;
+        } else {
+          CHECK(got == want);
+        }
+      }
+    }
+    // x32 numbers of the watched calls are refused as before
+    CHECK(run(watched, {0x40000000 | SYS_mmap, 0, 4096, 0, arch}) == run(policy, {0x40000000 | SYS_mmap, 0, 4096, 0, arch}));
+  }
+  CHECK(differing == 5);  // mmap without W|X (two), brk (three); mremap stays a kill
+  CHECK(run(watched, {SYS_mmap, 0, 4096, PROT_EXEC | PROT_WRITE}) == err(EPERM));
+
+  // The supervisor tells a watched call from the policy's kill by asking the policy's program.
+  seccomp_data d{};
+  d.arch = SCMP_ARCH_X86_64;
+  d.nr = SYS_mmap;
+  CHECK_FALSE(notified_by_policy(policy, d));
+  d.nr = SYS_mremap;
+  CHECK(notified_by_policy(policy, d));
+  d.arch = SCMP_ARCH_X86;
+  d.nr = 90;  // i386 mmap: another architecture, refused
+  CHECK(notified_by_policy(policy, d));
+
+  // A program that would not fit twice is refused, not truncated.
+  const Program huge(2100, BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+  CHECK_THROWS_WITH(watching(huge, address_space_calls()), Contains("too long to be watched"));
 }
