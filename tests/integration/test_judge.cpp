@@ -49,16 +49,46 @@ TEST_CASE("judge: compiled C and C++, Python and Java run under its allow list",
   const std::string compile = "cd " + dir.string() + " && gcc -O2 -o sum_c sum.c && g++ -O2 -pthread -o sum_cpp sum.cpp";
   if (std::system(compile.c_str()) != 0) hutch::testing::skip("no gcc/g++ on this machine to compile the C and C++ submissions");
   const fs::path result = dir / "result.json";
-  for (const std::vector<std::string>& cmd : std::vector<std::vector<std::string>>{
-           {"/sol/sum_c"}, {"/sol/sum_cpp"}, {"python3", "/sol/sum.py"}, {"java", "/sol/Main.java"}}) {
+  // The judge's limits are in force. Here (no memory cgroup for this user unless the
+  // harness configured one below) memory is RLIMIT_AS, so Java runs with its address-
+  // space reservations cut to fit, as policies/judge.yaml says.
+  const std::vector<std::string> java_fits{"java", "-Xmx128m", "-XX:ReservedCodeCacheSize=32m",
+                                           "-XX:CompressedClassSpaceSize=32m", "-XX:+UseSerialGC", "/sol/Main.java"};
+  if (fs::exists("/etc/hutch/cgroups.conf")) hutch::testing::skip("/etc/hutch/cgroups.conf gives every run cgroups here");
+  const fs::path no_config = paths().work / "judge-config-none";
+  fs::create_directories(no_config);
+  const auto submit = [&](const std::vector<std::string>& cmd, const std::string& config_home) {
     std::vector<std::string> args{"run", "--policy", "judge", "--rootfs", root.string(), "--ro-bind",
                                   dir.string() + ":/sol", "-i", "--result", result.string(), "--"};
     args.insert(args.end(), cmd.begin(), cmd.end());
-    auto r = run_hutch(args, {.stdin_data = "40 2\n"});
+    return run_hutch(args, {.stdin_data = "40 2\n", .env = {"XDG_CONFIG_HOME=" + config_home}});
+  };
+  for (const std::vector<std::string>& cmd : std::vector<std::vector<std::string>>{
+           {"/sol/sum_c"}, {"/sol/sum_cpp"}, {"python3", "/sol/sum.py"}, java_fits}) {
+    auto r = submit(cmd, no_config);
     INFO(cmd.front() << " " << cmd.back() << ": " << r.err);
     CHECK(r.exit_code == 0);
     CHECK(r.out == "42\n");
-    CHECK(read_text(result).rfind("{\"status\":\"ok\",\"exit_code\":0,", 0) == 0);
+    const std::string json = read_text(result);
+    CHECK(json.rfind("{\"status\":\"ok\",\"exit_code\":0,", 0) == 0);
+    CHECK(json.find("\"memory\":{\"value\":536870912,\"backend\":\"rlimit\"}") != std::string::npos);
+    CHECK(json.find("\"cpu_time\":{\"value\":10000,") != std::string::npos);
+  }
+  // A JVM left to its defaults reserves gigabytes of address space: under RLIMIT_AS it
+  // cannot start, and the verdict says why.
+  auto greedy = submit({"java", "/sol/Main.java"}, no_config);
+  CHECK(greedy.exit_code == 128 + SIGKILL);
+  CHECK(read_text(result).rfind("{\"status\":\"memory-limit\",", 0) == 0);
+  CHECK(greedy.err.find("(RLIMIT_AS); the kernel refused it") != std::string::npos);
+  // With a memory cgroup (an administrator delegated one) the same JVM runs unchanged:
+  // the cgroup counts memory used, not reserved.
+  if (!paths().cgroup_v1_config_home.empty()) {
+    auto r = submit({"java", "/sol/Main.java"}, paths().cgroup_v1_config_home);
+    INFO(r.err);
+    CHECK(r.out == "42\n");
+    const std::string json = read_text(result);
+    CHECK(json.rfind("{\"status\":\"ok\",", 0) == 0);
+    CHECK(json.find("\"memory\":{\"value\":536870912,\"backend\":\"cgroup-v1\"}") != std::string::npos);
   }
 }
 

@@ -176,10 +176,19 @@ TEST_CASE("policy show --resolved: what would run, which itself checks clean", "
         "  - {type: tmpfs, target: /extra, size: 1M}\n"
         "env:\n"
         "  LANG: \"C.UTF-8\"\n"
+        "  MALLOC_ARENA_MAX: \"2\"\n"
         "env_pass: []\n"
         "workdir: /work\n"
         "init: true\n"
-        "limits: {}\n"
+        "limits:\n"
+        "  memory: 512M\n"
+        "  processes: 64\n"
+        "  cpu_time: 10s\n"
+        "  wall_time: 30s\n"
+        "  output: 64M\n"
+        "  file_size: 64M\n"
+        "  open_files: 256\n"
+        "  stack: 64M\n"
         "seccomp:\n"
         "  default: errno(ENOSYS)\n"
         "  baseline: kill\n"
@@ -237,7 +246,9 @@ TEST_CASE("policy: limits are checked, and a run that names one not enforced yet
   CHECK(check.err == "");
   CHECK(check.exit_code == 0);
   auto shown = run_hutch({"policy", "show", file.string(), "--resolved"});
-  CHECK(shown.out.find("limits:\n  memory: 256M\n  wall_time: 2s\n  cpus: 1\n") != std::string::npos);
+  // Merged key by key over judge's own.
+  CHECK(shown.out.find("limits:\n  memory: 256M\n  processes: 64\n  cpu_time: 10s\n  wall_time: 2s\n  cpus: 1\n") !=
+        std::string::npos);
   auto r = run_hutch(run_args({"/probe", "echo", "ran"}, {"--policy", file.string()}));
   CHECK(r.exit_code == 125);
   CHECK(r.out == "");
