@@ -65,6 +65,10 @@ std::string result_json(const runtime::Outcome& outcome, std::chrono::millisecon
     j["limits"][a.key] = nlohmann::ordered_json{{"value", a.value ? nlohmann::json(*a.value) : nlohmann::json(a.text)},
                                                 {"backend", a.backend}};
   }
+  j["missing"] = nlohmann::json::array();
+  for (const limits::Missing& m : outcome.missing) {
+    j["missing"].push_back(nlohmann::ordered_json{{"key", m.key}, {"reason", m.reason}});
+  }
   j["message"] = outcome.message;
   // Invalid UTF-8 (a path in a message) is replaced rather than refused.
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

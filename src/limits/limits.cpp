@@ -1,5 +1,7 @@
 #include "limits/limits.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "util/error.hpp"
@@ -7,18 +9,37 @@
 namespace hutch::limits {
 namespace {
 
-[[noreturn]] void cannot(const char* key, const std::string& why) {
-  throw Error(fmt::format("limits.{}: {}; hutch will not run without it (remove it, or clear inherited limits with "
-                          "`limits: !reset`; `hutch doctor` says what this machine offers)",
-                          key, why));
-}
+// A limit this host cannot enforce: the run stops here, unless the policy prefers it.
+class Refusals {
+ public:
+  Refusals(const std::vector<std::string>& preferred, std::vector<Missing>& missing)
+      : preferred_(preferred), missing_(missing) {}
+  // false: go on without the limit (listed in missing); throws when it is required.
+  bool cannot(const char* key, const std::string& why) {
+    const std::string name = fmt::format("limits.{}", key);
+    if (std::find(preferred_.begin(), preferred_.end(), name) != preferred_.end()) {
+      missing_.push_back({name, why});
+      return false;
+    }
+    throw Error(fmt::format("{}: {}; hutch will not run without it (remove it, mark it `preferred: [{}]` to run "
+                            "without it where it cannot be had, or clear inherited limits with `limits: !reset`; "
+                            "`hutch doctor` says what this machine offers)",
+                            name, why, name));
+  }
+
+ private:
+  const std::vector<std::string>& preferred_;
+  std::vector<Missing>& missing_;
+};
 
 }  // namespace
 
-LimitsPlan plan_limits(const policy::Limits& l, const HostLimits& host, bool with_init) {
+LimitsPlan plan_limits(const policy::Limits& l, const HostLimits& host, bool with_init,
+                       const std::vector<std::string>& preferred) {
   using cgroup::Controller;
   const cgroup::Delegation& d = host.delegation;
   LimitsPlan plan;
+  Refusals refuse(preferred, plan.missing);
   plan.requested = l;
   // Every run of a delegating host gets its cgroups, for exact statistics too.
   if (!d.v1_dirs.empty()) plan.cgroup = cgroup::Settings{};
@@ -31,21 +52,24 @@ LimitsPlan plan_limits(const policy::Limits& l, const HostLimits& host, bool wit
   policy::Limits for_rlimits = l;
   if (l.memory && d.has(Controller::Memory)) {
     plan.cgroup->memory = *l.memory;
+    bool swap_limited = true;
     if (d.memsw) {
       plan.cgroup->memory_and_swap = *l.memory + l.swap.value_or(0);
     } else if (l.swap || host.swap_active) {
-      cannot(l.swap ? "swap" : "memory", "this machine has swap but no swap accounting (memory.memsw), so swap "
-                                         "cannot be limited (boot with swapaccount=1)");
+      // Without memsw the memory limit holds for memory; swap goes unlimited.
+      swap_limited = refuse.cannot("swap", fmt::format("this machine has swap but no swap accounting (memory.memsw), so "
+                                                       "swap cannot be limited{} (boot with swapaccount=1)",
+                                                       l.swap ? "" : " (0 unless given)"));
     }
     for_rlimits.memory.reset();  // RLIMIT_AS would count reserved address space: the cgroup counts memory
     applied("memory", *l.memory, "cgroup-v1");
-    applied("swap", l.swap.value_or(0), "cgroup-v1");
+    if (swap_limited) applied("swap", l.swap.value_or(0), "cgroup-v1");
   } else if (l.memory) {
-    if (l.swap) cannot("swap", "it needs the memory controller of a delegated cgroup");
+    if (l.swap) refuse.cannot("swap", "it needs the memory controller of a delegated cgroup");
     applied("memory", *l.memory, "rlimit");
     plan.watch_address_space = with_init;  // the listener needs init (`init: false` kills by the kernel)
   } else if (l.swap) {
-    cannot("swap", "it limits swap on top of limits.memory, which is not set");
+    refuse.cannot("swap", "it limits swap on top of limits.memory, which is not set");
   }
   if (l.processes) {
     // The cgroup counts the sandbox's init as well: one more, as for RLIMIT_NPROC.
@@ -63,14 +87,20 @@ LimitsPlan plan_limits(const policy::Limits& l, const HostLimits& host, bool wit
   }
   if (l.wall_time) applied("wall_time", static_cast<std::uint64_t>(l.wall_time->count()), "supervisor");
   if (l.cpus_millis) {
-    if (!d.has(Controller::Cpu)) cannot("cpus", "it needs the cpu controller of a delegated cgroup");
-    plan.cgroup->cpus_millis = *l.cpus_millis;
-    applied("cpus", *l.cpus_millis, "cgroup-v1");
+    if (d.has(Controller::Cpu)) {
+      plan.cgroup->cpus_millis = *l.cpus_millis;
+      applied("cpus", *l.cpus_millis, "cgroup-v1");
+    } else {
+      refuse.cannot("cpus", "it needs the cpu controller of a delegated cgroup");
+    }
   }
   if (l.cpuset) {
-    if (!d.has(Controller::Cpuset)) cannot("cpuset", "it needs the cpuset controller of a delegated cgroup");
-    plan.cgroup->cpuset = *l.cpuset;
-    plan.applied.push_back({"cpuset", std::nullopt, *l.cpuset, "cgroup-v1"});
+    if (d.has(Controller::Cpuset)) {
+      plan.cgroup->cpuset = *l.cpuset;
+      plan.applied.push_back({"cpuset", std::nullopt, *l.cpuset, "cgroup-v1"});
+    } else {
+      refuse.cannot("cpuset", "it needs the cpuset controller of a delegated cgroup");
+    }
   }
   if (l.file_size) applied("file_size", *l.file_size, "rlimit");
   if (l.open_files) applied("open_files", *l.open_files, "rlimit");

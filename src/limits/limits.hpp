@@ -21,6 +21,13 @@ struct Applied {
   std::string backend;                 // "cgroup-v1", "rlimit", "supervisor"
 };
 
+// A limit the policy marked preferred that this machine cannot enforce: the run goes on
+// without it, warns, and the result says so.
+struct Missing {
+  std::string key;     // "limits.cpus"
+  std::string reason;  // "it needs the cpu controller of a delegated cgroup"
+};
+
 struct LimitsPlan {
   policy::Limits requested;
   std::vector<Rlimit> rlimits;             // set by the payload
@@ -31,6 +38,7 @@ struct LimitsPlan {
   // through the seccomp listener, for the memory-limit verdict (limits/address_space.hpp)
   bool watch_address_space = false;
   std::vector<Applied> applied;
+  std::vector<Missing> missing;
 };
 
 struct HostLimits {
@@ -38,7 +46,9 @@ struct HostLimits {
   bool swap_active = false;  // /proc/swaps lists a swap area (read only for a memory cgroup without memsw)
 };
 
-// Throws Error("limits.cpus: ...") for a limit no mechanism of this host can enforce.
-LimitsPlan plan_limits(const policy::Limits& limits, const HostLimits& host, bool with_init);
+// Throws Error("limits.cpus: ...") for a limit no mechanism of this host can enforce,
+// unless `preferred` names it ("limits.cpus"): then it is left out and listed in missing.
+LimitsPlan plan_limits(const policy::Limits& limits, const HostLimits& host, bool with_init,
+                       const std::vector<std::string>& preferred = {});
 
 }  // namespace hutch::limits

@@ -150,6 +150,9 @@ std::string emit_policy(const Policy& p, const std::string& header_comment) {
   out << YAML::Key << "workdir" << YAML::Value << p.workdir.value_or("/");
   out << YAML::Key << "init" << YAML::Value << p.init;
   emit_limits(out, p.limits);
+  out << YAML::Key << "preferred" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  for (const std::string& name : p.preferred) out << name;
+  out << YAML::EndSeq;
   emit_seccomp(out, p.seccomp);
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";

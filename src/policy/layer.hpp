@@ -48,6 +48,7 @@ struct PolicyLayer {
   std::optional<std::string> workdir;
   std::optional<bool> init;
   Patch<Limits> limits;
+  Patch<std::vector<std::string>> preferred;
   SeccompLayer seccomp;  // each limit set here overrides the parent's; `!reset` clears them all first
 };
 

@@ -26,9 +26,9 @@
 namespace hutch::policy::detail {
 namespace {
 
-constexpr std::array<std::string_view, 16> kTopKeys{
+constexpr std::array<std::string_view, 17> kTopKeys{
     "version", "extends", "description", "rootfs", "user", "hostname", "namespaces", "network", "mounts",
-    "env", "env_pass", "workdir", "init", "limits", "seccomp",
+    "env", "env_pass", "workdir", "init", "limits", "preferred", "seccomp",
     // Sections later versions fill in; reserved so that a policy using them fails loudly.
     "capabilities"};
 constexpr std::array<std::string_view, 1> kReservedKeys{"capabilities"};
@@ -148,7 +148,7 @@ void Parser::error(const YAML::Node& at, const YAML::Node& fallback, const std::
 
 // `!reset` on the lists and maps a child may replace; no other tag anywhere.
 bool Parser::tag_ok(const YAML::Node& v, const YAML::Node& k, const std::string& path, bool may_reset) {
-  static constexpr std::array<std::string_view, 6> kResettable{"mounts", "env", "env_pass", "limits",
+  static constexpr std::array<std::string_view, 7> kResettable{"mounts", "env", "env_pass", "limits", "preferred",
                                                                "seccomp.allow", "seccomp.rules"};
   const std::string& tag = v.Tag();
   if (tag.empty() || tag == "?" || tag == "!") return true;
@@ -156,7 +156,7 @@ bool Parser::tag_ok(const YAML::Node& v, const YAML::Node& k, const std::string&
     return true;
   }
   if (tag == "!reset") {
-    error(v, k, path, "!reset applies only to mounts, env, env_pass, limits, seccomp.allow and seccomp.rules");
+    error(v, k, path, "!reset applies only to mounts, env, env_pass, limits, preferred, seccomp.allow and seccomp.rules");
   } else {
     error(v, k, path, fmt::format("unknown tag {} (the one tag hutch knows is !reset)", tag));
   }
@@ -279,13 +279,15 @@ bool Parser::top_entry(const std::string& key, const std::string& path, const YA
   } else if (key == "env") {
     parse_env(k, v, path);
   } else if (key == "env_pass") {
-    parse_env_pass(k, v, path);
+    parse_names(layer_.env_pass, k, v, path, env_name_problem);
   } else if (key == "workdir") {
     layer_.workdir = sandbox_path_of(v, k, path);
   } else if (key == "init") {
     layer_.init = bool_of(v, k, path);
   } else if (key == "limits") {
     parse_limits(k, v, path);
+  } else if (key == "preferred") {
+    parse_names(layer_.preferred, k, v, path, preferred_problem);
   } else if (key == "seccomp") {
     parse_seccomp(k, v, path);
   } else {
@@ -591,15 +593,16 @@ void Parser::parse_env(const YAML::Node& k, const YAML::Node& v, const std::stri
   });
 }
 
-void Parser::parse_env_pass(const YAML::Node& k, const YAML::Node& v, const std::string& path) {
-  if (!start_patch(layer_.env_pass, k, v, path, false) || !v.IsSequence()) return;
+void Parser::parse_names(Patch<std::vector<std::string>>& patch, const YAML::Node& k, const YAML::Node& v,
+                         const std::string& path, std::optional<std::string> (*problem_of)(std::string_view)) {
+  if (!start_patch(patch, k, v, path, false) || !v.IsSequence()) return;
   for (std::size_t i = 0; i < v.size(); ++i) {
     const std::string p = fmt::format("{}[{}]", path, i);
     if (!tag_ok(v[i], v, p, false)) continue;
     const std::optional<std::string> name = string_of(v[i], v, p);
     if (!name) continue;
-    if (auto problem = env_name_problem(*name)) error(v[i], v, p, *problem);
-    else layer_.env_pass.items.push_back(*name);
+    if (auto problem = problem_of(*name)) error(v[i], v, p, *problem);
+    else patch.items.push_back(*name);
   }
 }
 

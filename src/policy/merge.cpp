@@ -32,6 +32,15 @@ void merge_limits(Limits& into, const Limits& from) {
   overlay(into.stack, from.stack);
 }
 
+// A list of names a child adds to (env_pass, preferred); `!reset` replaces it.
+void add_names(std::vector<std::string>& into, const Patch<std::vector<std::string>>& from) {
+  if (!from.present) return;
+  if (from.reset) into.clear();
+  for (const std::string& name : from.items) {
+    if (std::find(into.begin(), into.end(), name) == into.end()) into.push_back(name);
+  }
+}
+
 bool is_allow_entry(const seccomp::Rule& r) { return r.action.kind == seccomp::Action::Kind::Allow && r.args.empty(); }
 
 // Rules are keyed by system call (or group) and conditions: a child's rule with the
@@ -74,12 +83,8 @@ void apply_layer(Policy& p, const PolicyLayer& l) {
     if (l.env.reset) p.env.clear();
     for (const auto& [key, value] : l.env.items) p.env[key] = value;
   }
-  if (l.env_pass.present) {
-    if (l.env_pass.reset) p.env_pass.clear();
-    for (const std::string& name : l.env_pass.items) {
-      if (std::find(p.env_pass.begin(), p.env_pass.end(), name) == p.env_pass.end()) p.env_pass.push_back(name);
-    }
-  }
+  add_names(p.env_pass, l.env_pass);
+  add_names(p.preferred, l.preferred);
   if (l.workdir) p.workdir = *l.workdir;
   if (l.init) p.init = *l.init;
   if (l.limits.present) {

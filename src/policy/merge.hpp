@@ -3,7 +3,7 @@
 // Merge rules (docs/policy.md): a scalar the child sets replaces the parent's; maps
 // (user, namespaces, env, limits) merge key by key; `mounts` are merged by target (a child's
 // mount replaces the parent's at the same target, new targets are added after the
-// parent's); `env_pass` names are added. A list or map tagged `!reset` replaces what
+// parent's); `env_pass` and `preferred` names are added. A list or map tagged `!reset` replaces what
 // the parents gave instead (`mounts: !reset []` clears them).
 #pragma once
 

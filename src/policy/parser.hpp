@@ -116,7 +116,9 @@ class Parser {
   std::optional<std::string> cpuset_of(const YAML::Node& v, const YAML::Node& k, const std::string& path);
   static bool cpuset_valid(std::string_view text);
   void parse_env(const YAML::Node& k, const YAML::Node& v, const std::string& path);
-  void parse_env_pass(const YAML::Node& k, const YAML::Node& v, const std::string& path);
+  // A list of names, each checked by problem_of (env_pass, preferred).
+  void parse_names(Patch<std::vector<std::string>>& patch, const YAML::Node& k, const YAML::Node& v,
+                   const std::string& path, std::optional<std::string> (*problem_of)(std::string_view));
 
   // load_seccomp.cpp
   void parse_seccomp(const YAML::Node& k, const YAML::Node& v, const std::string& path);

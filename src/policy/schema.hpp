@@ -77,6 +77,10 @@ struct Policy {
   std::optional<std::string> workdir;      // default "/"
   bool init = true;  // hutch's init as pid 1 (reaps, relays); false: the command is pid 1
   Limits limits;
+  // Limits (and, later, protections) the run may go without where this machine cannot
+  // provide them: it warns and the result lists them (`missing`). Every other limit a
+  // policy names is required: the run fails closed without it.
+  std::vector<std::string> preferred;
   // Every name libseccomp knows allowed, the baseline on top, the rest ENOSYS:
   // ordinary software never notices (docs/seccomp.md).
   seccomp::Filter seccomp{.rules = {seccomp::Rule{"@known", {}, {}}}};

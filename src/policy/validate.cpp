@@ -1,5 +1,7 @@
 #include "policy/validate.hpp"
 
+#include <array>
+
 #include <algorithm>
 #include <charconv>
 
@@ -24,6 +26,17 @@ std::optional<std::string> env_name_problem(std::string_view name) {
   });
   if (!name.empty() && ok_chars) return std::nullopt;
   return fmt::format("\"{}\" is not a valid variable name (expected NAME without '=' or control characters)", name);
+}
+
+std::optional<std::string> preferred_problem(std::string_view name) {
+  static constexpr std::array<std::string_view, 3> kMayBeMissing{"limits.cpus", "limits.cpuset", "limits.swap"};
+  if (std::find(kMayBeMissing.begin(), kMayBeMissing.end(), name) != kMayBeMissing.end()) return std::nullopt;
+  if (name.rfind("limits.", 0) == 0) {
+    return fmt::format("{} is always enforced (by rlimits or the supervisor at least); only limits.cpus, "
+                       "limits.cpuset and limits.swap can be missing on a machine",
+                       name);
+  }
+  return fmt::format("expected limits.cpus, limits.cpuset or limits.swap, got \"{}\"", name);
 }
 
 std::optional<std::string> mount_target_problem(std::string_view target) {

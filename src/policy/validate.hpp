@@ -14,6 +14,9 @@ namespace hutch::policy {
 std::optional<std::string> hostname_problem(std::string_view name);
 // A NAME without '=' or NUL.
 std::optional<std::string> env_name_problem(std::string_view name);
+// What `preferred:` may name: a protection or limit this machine might not provide
+// (limits.cpus, limits.cpuset, limits.swap).
+std::optional<std::string> preferred_problem(std::string_view name);
 // An absolute, normalized target that hutch lets a policy mount on (not /, /proc, /dev).
 std::optional<std::string> mount_target_problem(std::string_view target);
 

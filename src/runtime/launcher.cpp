@@ -98,6 +98,9 @@ StdioSetup open_stdio(const Plan& plan) {
 }  // namespace
 
 Outcome launch(const Plan& plan) {
+  for (const limits::Missing& m : plan.limits.missing) {
+    log::warn("{}: not enforced: {}; the policy prefers it, so the run goes on without it", m.key, m.reason);
+  }
   SignalRelay signals;
   StdioSetup stdio = open_stdio(plan);
   auto [sync, child_sync] = SyncChannel::create_pair();

@@ -51,6 +51,7 @@ struct Outcome {
   std::optional<Usage> usage;
   std::optional<std::chrono::milliseconds> run_time;  // from execve to the end of the sandbox
   std::vector<limits::Applied> limits;                 // what was in force, and by what
+  std::vector<limits::Missing> missing;                // preferred limits this machine could not enforce
   std::optional<std::uint64_t> output_bytes;           // stdout + stderr, when they went through hutch
 };
 

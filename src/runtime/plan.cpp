@@ -308,8 +308,9 @@ Plan plan_run(const RunRequest& req, const HostFacts& host) {
   if (!pol.rootfs || pol.rootfs->empty() || pol.rootfs->front() != '/') {
     throw Error(fmt::format("rootfs \"{}\" is not an absolute path", pol.rootfs.value_or("")));
   }
-  // Fail closed: a limit no mechanism of this host can enforce stops the run.
-  plan.limits = limits::plan_limits(pol.limits, host.limits, pol.init);
+  // Fail closed: a limit no mechanism of this host can enforce stops the run, unless
+  // the policy marked it preferred.
+  plan.limits = limits::plan_limits(pol.limits, host.limits, pol.init, pol.preferred);
   plan.root.rootfs = host.rootfs.path.empty() ? HostPath{*pol.rootfs, 0, 0} : host.rootfs;
   plan.mounts = plan_mounts(req, host);
   plan.root.overlay = plan_overlay(plan.mounts, host, plan.root.rootfs.path);

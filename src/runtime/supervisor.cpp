@@ -88,6 +88,7 @@ class Supervisor {
              const cgroup::RunCgroup* cgroups, OutputRelay* output, const seccomp::Program* watched_policy)
       : sandbox_(sandbox), sync_(sync), errors_(std::move(errors)), signal_fd_(signal_fd), terminal_(plan.interactive),
         with_init_(plan.init), limits_(plan.limits.requested), applied_(plan.limits.applied),
+        missing_(plan.limits.missing),
         cgroups_(cgroups), output_(output), watched_policy_(watched_policy),
         sample_cpu_(plan.limits.cpu_time_by_cgroup && cgroups != nullptr) {}
 
@@ -119,7 +120,10 @@ class Supervisor {
     out.usage = collected_.usage;
     out.run_time = collected_.run_time;
     if (output_ != nullptr) out.output_bytes = output_->bytes();
-    if (out.status != Outcome::Status::SetupError) out.limits = applied_;
+    if (out.status != Outcome::Status::SetupError) {
+      out.limits = applied_;
+      out.missing = missing_;
+    }
     log::debug("supervisor: sandbox gone");
     return out;
   }
@@ -362,6 +366,7 @@ class Supervisor {
   bool with_init_;
   policy::Limits limits_;
   std::vector<limits::Applied> applied_;
+  std::vector<limits::Missing> missing_;
   const cgroup::RunCgroup* cgroups_;
   OutputRelay* output_;
   const seccomp::Program* watched_policy_;

@@ -189,6 +189,7 @@ TEST_CASE("policy show --resolved: what would run, which itself checks clean", "
         "  file_size: 64M\n"
         "  open_files: 256\n"
         "  stack: 64M\n"
+        "preferred: []\n"
         "seccomp:\n"
         "  default: errno(ENOSYS)\n"
         "  baseline: kill\n"
@@ -253,6 +254,21 @@ TEST_CASE("policy: limits are checked, and a run that names one not enforced yet
   CHECK(r.exit_code == 125);
   CHECK(r.out == "");
   CHECK(r.err.rfind("hutch: limits.cpus: it needs the cpu controller of a delegated cgroup", 0) == 0);
+  CHECK(r.err.find("mark it `preferred: [limits.cpus]` to run without it") != std::string::npos);
+  // Marked preferred, the run goes on without it, warns, and the result lists it.
+  const fs::path preferring = write_policy("limits", "preferring.yaml",
+                                           "version: 1\nextends: ./limited.yaml\npreferred: [limits.cpus]\n");
+  const fs::path result = paths().work / "preferring-result.json";
+  auto went_on = run_hutch(run_args({"/probe", "echo", "ran"}, {"--policy", preferring.string(), "--result", result.string()}),
+                           {.env = {"XDG_CONFIG_HOME=" + (paths().work / "preferring-no-config").string()}});
+  CHECK(went_on.exit_code == 0);
+  CHECK(went_on.out == "ran\n");
+  CHECK(went_on.err == "hutch: warning: limits.cpus: not enforced: it needs the cpu controller of a delegated cgroup; "
+                       "the policy prefers it, so the run goes on without it\n");
+  const std::string json = read_text(result);
+  CHECK(json.find("\"missing\":[{\"key\":\"limits.cpus\",\"reason\":\"it needs the cpu controller of a delegated "
+                  "cgroup\"}]") != std::string::npos);
+  CHECK(json.find("\"cpus\":") == std::string::npos);  // not among the limits in force
   // A policy extending it can clear them and run.
   const fs::path cleared = write_policy("limits", "cleared.yaml",
                                         "version: 1\nextends: ./limited.yaml\nlimits: !reset\n");

@@ -207,7 +207,7 @@ TEST_CASE("result: a violation is named in the JSON result, and so is every othe
   // The six raw registers: those past the call's own arguments hold whatever was there.
   CHECK(json.find(",\"violation\":{\"syscall\":\"ptrace\",\"arch\":\"x86_64\",\"number\":101,\"args\":[16,1,") !=
         std::string::npos);
-  CHECK(json.find("],\"call\":\"ptrace(PTRACE_ATTACH, 1)\"},\"limits\":{},\"message\":\"seccomp: blocked "
+  CHECK(json.find("],\"call\":\"ptrace(PTRACE_ATTACH, 1)\"},\"limits\":{},\"missing\":[],\"message\":\"seccomp: blocked "
                   "ptrace(PTRACE_ATTACH, 1)\"}\n") != std::string::npos);
   probe({"exit", "3"}, {"--result", out});
   CHECK(read().find("{\"status\":\"runtime-error\",\"exit_code\":3,\"signal\":null,") == 0);

@@ -80,8 +80,15 @@ TEST_CASE("limits: without a delegation, rlimits, and what only a cgroup does is
   m.memory = 64u << 20;
   limits::HostLimits h = v1_host({cgroup::Controller::Memory}, false);
   h.swap_active = true;
-  CHECK_THROWS_WITH(limits::plan_limits(m, h, false), StartsWith("limits.memory: this machine has swap but no swap "
-                                                                   "accounting"));
+  CHECK_THROWS_WITH(limits::plan_limits(m, h, false), StartsWith("limits.swap: this machine has swap but no swap "
+                                                                   "accounting (memory.memsw), so swap cannot be "
+                                                                   "limited (0 unless given)"));
+  // Preferred: memory is limited, swap is not, and the plan says so.
+  const limits::LimitsPlan without_swap = limits::plan_limits(m, h, false, {"limits.swap"});
+  CHECK(applied(without_swap, "memory")->backend == "cgroup-v1");
+  CHECK(applied(without_swap, "swap") == nullptr);
+  REQUIRE(without_swap.missing.size() == 1);
+  CHECK(without_swap.missing[0].key == "limits.swap");
   h.swap_active = false;
   CHECK_FALSE(limits::plan_limits(m, h, false).cgroup->memory_and_swap);
 }
@@ -161,4 +168,28 @@ TEST_CASE("limits: the /proc fields the address-space watch reads, whatever the 
   CHECK(limits::start_brk(stat + "\n") == 31850496);
   CHECK_FALSE(limits::start_brk("1234 (a) S 1 2"));
   CHECK_FALSE(limits::start_brk("no parenthesis"));
+}
+
+TEST_CASE("limits: a preferred limit this host cannot enforce is left out and listed, a required one stops the run",
+          "[unit][limits]") {
+  policy::Limits l;
+  l.cpus_millis = 1500;
+  l.cpuset = "0";
+  l.memory = 1 << 30;
+  CHECK_THROWS_WITH(limits::plan_limits(l, {}, true), StartsWith("limits.cpus: it needs the cpu controller of a "
+                                                                 "delegated cgroup; hutch will not run without it "
+                                                                 "(remove it, mark it `preferred: [limits.cpus]`"));
+  CHECK_THROWS_WITH(limits::plan_limits(l, {}, true, {"limits.cpus"}), StartsWith("limits.cpuset: "));
+  const limits::LimitsPlan p = limits::plan_limits(l, {}, true, {"limits.cpus", "limits.cpuset"});
+  REQUIRE(p.missing.size() == 2);
+  CHECK(p.missing[0].key == "limits.cpus");
+  CHECK(p.missing[0].reason == "it needs the cpu controller of a delegated cgroup");
+  CHECK(p.missing[1].key == "limits.cpuset");
+  CHECK(applied(p, "cpus") == nullptr);
+  CHECK(applied(p, "memory")->backend == "rlimit");
+  // Where the host has the controllers, preferred changes nothing.
+  using C = cgroup::Controller;
+  const limits::LimitsPlan all = limits::plan_limits(l, v1_host({C::Cpu, C::Cpuset, C::Memory}), true, {"limits.cpus"});
+  CHECK(all.missing.empty());
+  CHECK(applied(all, "cpus")->backend == "cgroup-v1");
 }

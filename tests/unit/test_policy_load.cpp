@@ -215,6 +215,7 @@ env: {"EMPTY": "", COLON: "a: b", HASH: "#x"}
 env_pass: [LANG]
 workdir: /x
 init: false
+preferred: [limits.cpus, limits.swap]
 limits: {memory: 1536K, swap: 0B, processes: 9, cpu_time: 1500ms, wall_time: 2m, cpus: 1.05, cpuset: "0,2-3",
          output: 1G, file_size: 1B, open_files: 64, stack: 8M}
 )"});
@@ -235,6 +236,7 @@ limits: {memory: 1536K, swap: 0B, processes: 9, cpu_time: 1500ms, wall_time: 2m,
   CHECK(again.mount_sys);
   CHECK(again.env == p.env);
   CHECK(again.env_pass == p.env_pass);
+  CHECK(again.preferred == std::vector<std::string>{"limits.cpus", "limits.swap"});
   CHECK(again.workdir == "/x");
   CHECK_FALSE(again.init);
   CHECK(again.limits.memory == p.limits.memory);
@@ -249,4 +251,19 @@ limits: {memory: 1536K, swap: 0B, processes: 9, cpu_time: 1500ms, wall_time: 2m,
   CHECK(again.limits.open_files == 64u);
   CHECK(again.limits.stack == p.limits.stack);
   CHECK(emit_policy(again, "a comment") == text);
+}
+
+TEST_CASE("policy: preferred names what a run may go without, added to by extends, cleared by !reset", "[unit][policy]") {
+  const std::string parent = "version: 1\npreferred: [limits.cpus]\n";
+  CHECK(resolve({parent}).preferred == std::vector<std::string>{"limits.cpus"});
+  CHECK(resolve({parent, "version: 1\npreferred: [limits.cpuset, limits.cpus]\n"}).preferred ==
+        std::vector<std::string>{"limits.cpus", "limits.cpuset"});
+  CHECK(resolve({parent, "version: 1\npreferred: !reset [limits.swap]\n"}).preferred ==
+        std::vector<std::string>{"limits.swap"});
+  CHECK(resolve({"version: 1\n"}).preferred.empty());  // every limit a policy names is required
+  CHECK(error_of("version: 1\npreferred: [limits.memory]\n") ==
+        "t.yaml:2:13: preferred[0]: limits.memory is always enforced (by rlimits or the supervisor at least); only "
+        "limits.cpus, limits.cpuset and limits.swap can be missing on a machine");
+  CHECK(error_of("version: 1\npreferred: [limits.cpus, landlock]\n") ==
+        "t.yaml:2:26: preferred[1]: expected limits.cpus, limits.cpuset or limits.swap, got \"landlock\"");
 }
