@@ -337,10 +337,11 @@ Plan plan_run(const RunRequest& req, const HostFacts& host) {
   plan.tty = req.tty;
   plan.interactive = req.interactive;
   plan.stdio = req.stdio;
-  plan.relay_output = pol.limits.output || req.stdio.out || req.stdio.err;
-  if (req.tty && (plan.relay_output || req.stdio.in)) {
-    throw Error("-t does not combine with limits.output, --stdin, --stdout or --stderr yet (the terminal carries the "
-                "command's input and output)");
+  // With -t the terminal carries the output, and counts it against limits.output.
+  plan.relay_output = (pol.limits.output && !req.tty) || req.stdio.out || req.stdio.err;
+  if (req.tty && (req.stdio.out || req.stdio.err || req.stdio.in)) {
+    throw Error("-t does not combine with --stdin, --stdout or --stderr (the terminal carries the command's input and "
+                "output)");
   }
   if (req.interactive && req.stdio.in) throw Error("-i forwards hutch's stdin; --stdin FILE replaces it: give one");
   if (req.tty) plan.tty_size = host.terminal_size;

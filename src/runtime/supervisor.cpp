@@ -86,7 +86,7 @@ class Supervisor {
  public:
   Supervisor(SandboxGuard& sandbox, SyncChannel& sync, UniqueFd errors, int signal_fd, const Plan& plan,
              const cgroup::RunCgroup* cgroups, OutputRelay* output, const seccomp::Program* watched_policy)
-      : sandbox_(sandbox), sync_(sync), errors_(std::move(errors)), signal_fd_(signal_fd), terminal_(plan.interactive),
+      : sandbox_(sandbox), sync_(sync), errors_(std::move(errors)), signal_fd_(signal_fd), terminal_(plan.interactive, plan.limits.requested.output),
         with_init_(plan.init), limits_(plan.limits.requested), applied_(plan.limits.applied),
         missing_(plan.limits.missing),
         cgroups_(cgroups), output_(output), watched_policy_(watched_policy),
@@ -120,6 +120,7 @@ class Supervisor {
     out.usage = collected_.usage;
     out.run_time = collected_.run_time;
     if (output_ != nullptr) out.output_bytes = output_->bytes();
+    else if (terminal_.attached()) out.output_bytes = terminal_.bytes();
     if (out.status != Outcome::Status::SetupError) {
       out.limits = applied_;
       out.missing = missing_;
@@ -147,10 +148,8 @@ class Supervisor {
     if (fds[3].revents != 0) on_errors();
     if (fds[4].revents != 0) on_notification(fds[4].revents);
     terminal_.handle(fds);
-    if (output_ != nullptr) {
-      output_->handle(fds);
-      check_output();
-    }
+    if (output_ != nullptr) output_->handle(fds);
+    check_output();
     if (fds[0].revents != 0) init_exited_ = true;
   }
 
@@ -208,8 +207,9 @@ class Supervisor {
   }
 
   // Past limits.output: what fit was written; the run ends here.
+  bool output_exceeded() const { return (output_ != nullptr && output_->exceeded()) || terminal_.exceeded(); }
   void check_output() {
-    if (killed_ != Killed::No || !output_->exceeded()) return;
+    if (killed_ != Killed::No || !output_exceeded()) return;
     killed_ = Killed::Output;
     log::debug("supervisor: output limit reached; killing the sandbox");
     sys::pidfd_send_signal(sandbox_.pidfd(), SIGKILL);
@@ -418,7 +418,7 @@ Outcome Supervisor::outcome(const siginfo_t* init) const {
                               r.call, r.grows_by, r.total, *limits_.memory);
     return out;
   }
-  if (killed_ == Killed::Output || (output_ != nullptr && output_->exceeded())) {
+  if (killed_ == Killed::Output || output_exceeded()) {
     out.status = Outcome::Status::OutputLimit;
     out.message = fmt::format("output limit: the command wrote more than {} bytes to stdout and stderr",
                               limits_.output.value_or(0));

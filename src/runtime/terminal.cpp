@@ -55,6 +55,7 @@ TerminalRelay::~TerminalRelay() { restore(); }
 
 void TerminalRelay::attach(UniqueFd master) {
   master_ = std::move(master);
+  attached_ = true;
   const int flags = ::fcntl(master_.get(), F_GETFL);
   if (flags < 0 || ::fcntl(master_.get(), F_SETFL, flags | O_NONBLOCK) != 0) throw_sys("set O_NONBLOCK on", "pty");
   stdin_open_ = forward_stdin_;
@@ -112,7 +113,14 @@ void TerminalRelay::read_master() {
     master_.reset();
     return;
   }
-  if (stdout_open_) to_stdout_.append(buf, static_cast<std::size_t>(n));
+  const auto got = static_cast<std::size_t>(n);
+  std::size_t shown = got;
+  if (output_limit_) {
+    const std::uint64_t room = bytes_ >= *output_limit_ ? 0 : *output_limit_ - bytes_;
+    shown = static_cast<std::size_t>(std::min<std::uint64_t>(got, room));
+  }
+  bytes_ += got;
+  if (stdout_open_) to_stdout_.append(buf, shown);
 }
 
 // runs in: supervisor, when poll reported POLLOUT on stdout

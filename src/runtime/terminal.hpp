@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <termios.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,7 +22,10 @@ std::optional<TerminalSize> caller_terminal_size();
 
 class TerminalRelay {
  public:
-  explicit TerminalRelay(bool forward_stdin) : forward_stdin_(forward_stdin) {}
+  // output_limit (limits.output): what the terminal shows of the command, in bytes;
+  // past it the rest is dropped and exceeded() says so (the supervisor ends the run).
+  TerminalRelay(bool forward_stdin, std::optional<std::uint64_t> output_limit)
+      : forward_stdin_(forward_stdin), output_limit_(output_limit) {}
   TerminalRelay(const TerminalRelay&) = delete;
   TerminalRelay& operator=(const TerminalRelay&) = delete;
   ~TerminalRelay();
@@ -37,6 +41,11 @@ class TerminalRelay {
   void restore() noexcept;
   // ...and takes it back after a suspension (SIGCONT).
   void reenter_raw_mode();
+  // Bytes the command's terminal produced (the echo of what was typed included), and
+  // whether they passed the output limit.
+  std::uint64_t bytes() const { return bytes_; }
+  bool exceeded() const { return output_limit_ && bytes_ > *output_limit_; }
+  bool attached() const { return attached_; }
 
  private:
   void read_master();
@@ -46,6 +55,9 @@ class TerminalRelay {
   void end_input();
 
   bool forward_stdin_;
+  std::optional<std::uint64_t> output_limit_;
+  std::uint64_t bytes_ = 0;
+  bool attached_ = false;
   UniqueFd master_;
   bool stdin_open_ = false;
   bool stdout_open_ = true;

@@ -172,3 +172,24 @@ TEST_CASE("tty: -it with piped input that lacks a final newline still ends", "[i
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("no-newline") != std::string::npos);
 }
+
+TEST_CASE("tty: limits.output holds on the terminal too: a flood ends in output-limit", "[integration][tty][limits]") {
+  const std::string result = (hutch::testing::paths().work / "tty-output-result.json").string();
+  auto r = hutch::testing::run_hutch(
+      run_args({"/bin/sh", "-c", "yes flood"}, {"-t", "--output", "1000B", "--wall-time", "30s", "--result", result}));
+  CHECK(r.exit_code == 128 + SIGKILL);
+  CHECK(r.out.size() == 1000);  // the pty's "flood\r\n", cut at the limit
+  CHECK(r.out.rfind("flood\r\nflood\r\n", 0) == 0);
+  CHECK(r.err.find("hutch: output limit: the command wrote more than 1000 bytes") != std::string::npos);
+  const std::string json = hutch::testing::read_text(result);
+  CHECK(json.rfind("{\"status\":\"output-limit\",", 0) == 0);
+  // Within the limit, the count is what the terminal carried.
+  auto ok = hutch::testing::run_hutch(run_args({"/bin/sh", "-c", "echo small"}, {"-t", "--output", "1M", "--result", result}));
+  CHECK(ok.exit_code == 0);
+  CHECK(ok.out == "small\r\n");
+  CHECK(hutch::testing::read_text(result).find("\"output_bytes\":7,") != std::string::npos);
+  // The judge policy sets an output limit; -t still works with it.
+  auto judge = hutch::testing::run_hutch(run_args({"/bin/sh", "-c", "tty"}, {"--policy", "judge", "-t"}));
+  CHECK(judge.exit_code == 0);
+  CHECK(judge.out == "/dev/pts/0\r\n");
+}
