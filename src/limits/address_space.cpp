@@ -39,9 +39,12 @@ std::uint64_t page_up(std::uint64_t bytes, std::uint64_t page) {
 
 const char* call_name(int nr) {
   switch (nr) {
-    case SYS_mmap: return "mmap";
-    case SYS_mremap: return "mremap";
-    case SYS_brk: return "brk";
+    case SYS_mmap:
+      return "mmap";
+    case SYS_mremap:
+      return "mremap";
+    case SYS_brk:
+      return "brk";
   }
   return "?";
 }
@@ -57,9 +60,7 @@ std::string read_proc(pid_t pid, const char* name) {
 
 }  // namespace
 
-std::optional<std::uint64_t> statm_pages(std::string_view statm) {
-  return number(statm.substr(0, statm.find(' ')));
-}
+std::optional<std::uint64_t> statm_pages(std::string_view statm) { return number(statm.substr(0, statm.find(' '))); }
 
 std::optional<std::uint64_t> heap_end(std::string_view maps) {
   // "55d0c7a2e000-55d0c7a4f000 rw-p 00000000 00:00 0                          [heap]"
@@ -92,7 +93,8 @@ std::optional<std::uint64_t> start_brk(std::string_view stat) {
   return number(field(stat.substr(close + 2), 47 - 3));
 }
 
-std::optional<std::uint64_t> growth(const seccomp_data& call, std::uint64_t page, std::optional<std::uint64_t> program_break) {
+std::optional<std::uint64_t> growth(const seccomp_data& call, std::uint64_t page,
+                                    std::optional<std::uint64_t> program_break) {
   switch (call.nr) {
     case SYS_mmap:
       // mmap(addr, length, prot, flags, fd, offset)

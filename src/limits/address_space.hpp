@@ -22,7 +22,7 @@ namespace hutch::limits {
 
 // A watched call that would have passed the limit.
 struct AddressSpaceRequest {
-  std::string call;           // "mmap", "mremap", "brk"
+  std::string call;            // "mmap", "mremap", "brk"
   std::uint64_t grows_by = 0;  // bytes the call would have added
   std::uint64_t total = 0;     // the address space it would have made, bytes
 };

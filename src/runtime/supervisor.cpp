@@ -16,8 +16,8 @@
 
 #include <fmt/format.h>
 
-#include "runtime/terminal.hpp"
 #include "limits/address_space.hpp"
+#include "runtime/terminal.hpp"
 #include "seccomp/describe.hpp"
 #include "seccomp/observe.hpp"
 #include "util/error.hpp"
@@ -86,7 +86,8 @@ class Supervisor {
  public:
   Supervisor(SandboxGuard& sandbox, SyncChannel& sync, UniqueFd errors, int signal_fd, const Plan& plan,
              const cgroup::RunCgroup* cgroups, OutputRelay* output, const seccomp::Program* watched_policy)
-      : sandbox_(sandbox), sync_(sync), errors_(std::move(errors)), signal_fd_(signal_fd), terminal_(plan.interactive, plan.limits.requested.output),
+      : sandbox_(sandbox), sync_(sync), errors_(std::move(errors)), signal_fd_(signal_fd),
+        terminal_(plan.interactive, plan.limits.requested.output),
         with_init_(plan.init), limits_(plan.limits.requested), applied_(plan.limits.applied),
         missing_(plan.limits.missing),
         cgroups_(cgroups), output_(output), watched_policy_(watched_policy),

@@ -48,7 +48,8 @@ Program watching(const Program& program, const std::vector<int>& watched) {
   }
   out.insert(out.end(), program.begin(), program.end());
   for (sock_filter in : program) {
-    if (in.code == (BPF_RET | BPF_K) && (in.k & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_ALLOW) in.k = SECCOMP_RET_USER_NOTIF;
+    if (in.code == (BPF_RET | BPF_K) && (in.k & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_ALLOW)
+      in.k = SECCOMP_RET_USER_NOTIF;
     out.push_back(in);
   }
   return out;
