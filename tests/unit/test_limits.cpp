@@ -95,9 +95,19 @@ TEST_CASE("cgroup config: v1 path expanded and checked, errors name file and lin
   CHECK_THROWS_WITH(cgroup::parse_config("\nv1 = hutch/../x\n", "f", "a", 1), StartsWith("f:2: v1: expected a relative "
                                                                                        "path of letters"));
   CHECK_THROWS_WITH(cgroup::parse_config("v1 = a//b\n", "f", "a", 1), StartsWith("f:1: v1: expected a relative path"));
-  CHECK_THROWS_WITH(cgroup::parse_config("v2 = x\n", "f", "a", 1), "f:1: unknown key \"v2\" (expected v1)");
+  CHECK_THROWS_WITH(cgroup::parse_config("v3 = x\n", "f", "a", 1), "f:1: unknown key \"v3\" (expected v1 or v2)");
   CHECK_THROWS_WITH(cgroup::parse_config("v1\n", "f", "a", 1), "f:1: expected KEY = VALUE, got \"v1\"");
   CHECK_THROWS_WITH(cgroup::parse_config("v1 = a\nv1 = b\n", "f", "a", 1), "f:2: v1: given twice");
+  // v2: auto (the default) or off, once.
+  CHECK(cgroup::parse_config("", "f", "a", 1).v2);
+  CHECK(cgroup::parse_config("v2 = auto\n", "f", "a", 1).v2);
+  const cgroup::Config off = cgroup::parse_config("v1 = hutch/${USER}\n  v2=off # not here\n", "f", "a", 1);
+  CHECK_FALSE(off.v2);
+  CHECK(off.v2_line == 2);
+  CHECK(off.v1_path == "hutch/a");
+  CHECK_THROWS_WITH(cgroup::parse_config("v2 = no\n", "f", "a", 1), "f:1: v2: expected auto or off, got \"no\"");
+  CHECK_THROWS_WITH(cgroup::parse_config("v2 = Off\n", "f", "a", 1), "f:1: v2: expected auto or off, got \"Off\"");
+  CHECK_THROWS_WITH(cgroup::parse_config("v2 = off\nv2 = auto\n", "f", "a", 1), "f:2: v2: given twice");
   // A user name that is not a safe path component is refused after expansion.
   CHECK_THROWS(cgroup::parse_config("v1 = hutch/${USER}\n", "f", "..", 1));
   CHECK_THROWS(cgroup::parse_config("v1 = hutch/${USER}\n", "f", "a b", 1));
