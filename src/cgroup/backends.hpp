@@ -72,9 +72,9 @@ class V2Run {
   pid_t self_;
   bool top_made_ = false;
   bool leaf_made_ = false;
-  bool moved_ = false;                       // hutch is in supervisor_
-  std::set<Controller> enabled_;             // in top_'s subtree_control: the leaf's controllers
-  std::set<Controller> enabled_in_parent_;   // of those, what hutch enabled in parent_'s
+  bool moved_ = false;                      // hutch is in supervisor_
+  std::set<Controller> enabled_;            // in top_'s subtree_control: the leaf's controllers
+  std::set<Controller> enabled_in_parent_;  // of those, what hutch enabled in parent_'s
 };
 
 }  // namespace hutch::cgroup

@@ -85,20 +85,28 @@ std::optional<V2Delegation> find_v2(const std::vector<mount::MountInfo>& mounts,
 
 const char* controller_name(Controller c) {
   switch (c) {
-    case Controller::Memory: return "memory";
-    case Controller::Pids: return "pids";
-    case Controller::Cpu: return "cpu";
-    case Controller::Cpuacct: return "cpuacct";
-    case Controller::Cpuset: return "cpuset";
+    case Controller::Memory:
+      return "memory";
+    case Controller::Pids:
+      return "pids";
+    case Controller::Cpu:
+      return "cpu";
+    case Controller::Cpuacct:
+      return "cpuacct";
+    case Controller::Cpuset:
+      return "cpuset";
   }
   return "?";
 }
 
 const char* backend_name(Backend b) {
   switch (b) {
-    case Backend::V1: return "cgroup-v1";
-    case Backend::V2: return "cgroup-v2";
-    case Backend::None: return "";
+    case Backend::V1:
+      return "cgroup-v1";
+    case Backend::V2:
+      return "cgroup-v2";
+    case Backend::None:
+      return "";
   }
   return "";
 }
@@ -112,9 +120,12 @@ Backend Delegation::backend(Controller c) const {
 
 bool Delegation::can_limit_swap() const {
   switch (backend(Controller::Memory)) {
-    case Backend::V2: return v2->swap;
-    case Backend::V1: return memsw;
-    case Backend::None: return false;
+    case Backend::V2:
+      return v2->swap;
+    case Backend::V1:
+      return memsw;
+    case Backend::None:
+      return false;
   }
   return false;
 }

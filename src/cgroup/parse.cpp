@@ -103,7 +103,7 @@ std::optional<std::uint64_t> parse_keyed(std::string_view text, std::string_view
 }
 
 std::optional<V2Delegation> resolve_v2_delegation(const V2Facts& f, std::string& note) {
-  const char* missing = !f.dir_writable             ? ""
+  const char* missing = !f.dir_writable               ? ""
                         : !f.procs_writable           ? "/cgroup.procs"
                         : !f.subtree_control_writable ? "/cgroup.subtree_control"
                                                       : nullptr;
@@ -120,15 +120,17 @@ std::optional<V2Delegation> resolve_v2_delegation(const V2Facts& f, std::string&
   if (d.offered.empty()) {
     std::string listed;
     for (std::string_view w : words(f.controllers)) listed += fmt::format("{}{}", listed.empty() ? "" : " ", w);
-    note = fmt::format("{} offers no controller hutch uses (its cgroup.controllers: [{}]): runs get a cgroup v2 leaf "
-                       "for CPU time, placement and clean-up only",
-                       f.dir, listed);
+    note = fmt::format(
+        "{} offers no controller hutch uses (its cgroup.controllers: [{}]): runs get a cgroup v2 leaf "
+        "for CPU time, placement and clean-up only",
+        f.dir, listed);
   } else if (!d.alone()) {
-    note = fmt::format("{} holds {} other process{}, so hutch cannot enable its controllers [{}] for runs there "
-                       "(cgroup v2 enables controllers only in a cgroup without processes); those limits fall back to "
-                       "cgroup v1 or rlimits. Start hutch alone in a delegated cgroup: systemd-run --user --scope -p "
-                       "Delegate=yes hutch ...",
-                       f.dir, d.other_processes, d.other_processes == 1 ? "" : "es", names(d.offered));
+    note = fmt::format(
+        "{} holds {} other process{}, so hutch cannot enable its controllers [{}] for runs there "
+        "(cgroup v2 enables controllers only in a cgroup without processes); those limits fall back to "
+        "cgroup v1 or rlimits. Start hutch alone in a delegated cgroup: systemd-run --user --scope -p "
+        "Delegate=yes hutch ...",
+        f.dir, d.other_processes, d.other_processes == 1 ? "" : "es", names(d.offered));
   }
   return d;
 }

@@ -7,9 +7,9 @@
 #include "mount/mountinfo.hpp"
 
 using namespace hutch;
-using cgroup::Controller;
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
+using cgroup::Controller;
 
 namespace {
 
@@ -62,8 +62,8 @@ TEST_CASE("cgroup parse: where the caller's cgroup v2 is mounted", "[unit][cgrou
   CHECK(cgroup::resolve_v2_dir(hybrid, "/hutch-test-v2/test-77/self") ==
         "/sys/fs/cgroup/unified/hutch-test-v2/test-77/self");
   // v1 hierarchies are never taken for v2.
-  CHECK_FALSE(cgroup::resolve_v2_dir(mount::parse_mountinfo("31 30 0:28 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n"),
-                                     "/"));
+  CHECK_FALSE(cgroup::resolve_v2_dir(
+      mount::parse_mountinfo("31 30 0:28 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n"), "/"));
   // A container that was given its own subtree, bound at /sys/fs/cgroup.
   const auto bound = mount::parse_mountinfo("50 40 0:23 /docker/abc /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n");
   CHECK(cgroup::resolve_v2_dir(bound, "/docker/abc/sub") == "/sys/fs/cgroup/sub");
@@ -111,8 +111,8 @@ TEST_CASE("cgroup parse: a delegated v2 cgroup, alone in it or not", "[unit][cgr
   CHECK(note.empty());
   CHECK(alone->alone());
   CHECK(alone->swap);
-  CHECK(alone->usable() == std::set<Controller>{Controller::Memory, Controller::Pids, Controller::Cpu,
-                                                 Controller::Cpuset});
+  CHECK(alone->usable() ==
+        std::set<Controller>{Controller::Memory, Controller::Pids, Controller::Cpu, Controller::Cpuset});
   // A shell in the same cgroup: delegated, but no controller can be enabled.
   const auto shared = cgroup::resolve_v2_delegation(delegated_scope("4242\n17\n"), note);
   REQUIRE(shared);
@@ -145,6 +145,7 @@ TEST_CASE("cgroup parse: a cgroup v2 that is not delegated, or offers nothing", 
   const auto hybrid = cgroup::resolve_v2_delegation(f, note);
   REQUIRE(hybrid);
   CHECK(hybrid->offered.empty());
-  CHECK(note == f.dir + " offers no controller hutch uses (its cgroup.controllers: [hugetlb]): runs get a cgroup v2 "
-                        "leaf for CPU time, placement and clean-up only");
+  CHECK(note == f.dir +
+                    " offers no controller hutch uses (its cgroup.controllers: [hugetlb]): runs get a cgroup v2 "
+                    "leaf for CPU time, placement and clean-up only");
 }
