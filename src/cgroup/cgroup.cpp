@@ -1,28 +1,21 @@
 #include "cgroup/cgroup.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <charconv>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
 
-#include "mount/mountinfo.hpp"
+#include "cgroup/backends.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 #include "util/sys.hpp"
 
 namespace hutch::cgroup {
-namespace {
-
-constexpr Controller kControllers[] = {Controller::Memory, Controller::Pids, Controller::Cpu, Controller::Cpuacct,
-                                       Controller::Cpuset};
 
 std::uint64_t read_number(const std::string& path) {
   const std::string text = sys::read_file(path);
@@ -33,143 +26,71 @@ std::uint64_t read_number(const std::string& path) {
   return value;
 }
 
+std::optional<std::uint64_t> read_number_if_present(const std::string& path) {
+  if (::access(path.c_str(), F_OK) != 0) return std::nullopt;
+  return read_number(path);
+}
+
 void write_knob(const std::string& dir, const char* knob, const std::string& value) {
   sys::write_file(AT_FDCWD, dir + "/" + knob, value);
 }
 
-// "oom_kill 3" in memory.oom_control (Linux 4.13+).
-std::uint64_t field_of(const std::string& text, std::string_view key) {
-  std::istringstream in(text);
-  std::string k;
-  std::uint64_t v = 0;
-  while (in >> k >> v) {
-    if (k == key) return v;
+bool remove_dir(const std::string& dir) noexcept {
+  // The sandbox's last processes may still be on their way out: a few short retries.
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return true;
+    if (errno != EBUSY) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
-  return 0;
+  log::warn("cgroup: cannot remove {}: {}", dir, describe_errno(errno));
+  return false;
 }
 
-// A hutch that was killed (SIGKILL, a power cut in a container) leaves its empty run
-// cgroups behind: those of processes that are gone are removed before a new one is made.
-void remove_stale_runs(const std::string& parent) {
-  DIR* dir = ::opendir(parent.c_str());
-  if (dir == nullptr) return;
-  while (const dirent* e = ::readdir(dir)) {
-    const std::string_view name = e->d_name;
-    if (name.rfind("hutch-run-", 0) != 0) continue;
-    pid_t pid = 0;
-    const auto [end, ec] = std::from_chars(name.data() + 10, name.data() + name.size(), pid);
-    if (ec != std::errc() || end != name.data() + name.size()) continue;
-    if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
-    if (::rmdir((parent + "/" + std::string(name)).c_str()) == 0) log::debug("cgroup: removed stale {}/{}", parent, name);
-  }
-  ::closedir(dir);
+bool is_stale(std::string_view name, std::string_view prefix, pid_t self) {
+  if (name.substr(0, prefix.size()) != prefix) return false;
+  pid_t pid = 0;
+  const char* first = name.data() + prefix.size();
+  const char* last = name.data() + name.size();
+  const auto [end, ec] = std::from_chars(first, last, pid);
+  if (ec != std::errc() || end != last || first == last || pid <= 0) return false;
+  return pid != self && ::kill(pid, 0) != 0 && errno == ESRCH;
 }
 
-}  // namespace
-
-const char* controller_name(Controller c) {
-  switch (c) {
-    case Controller::Memory: return "memory";
-    case Controller::Pids: return "pids";
-    case Controller::Cpu: return "cpu";
-    case Controller::Cpuacct: return "cpuacct";
-    case Controller::Cpuset: return "cpuset";
-  }
-  return "?";
-}
-
-Delegation find_delegation(const Config& config) {
-  Delegation d;
-  d.config_file = config.file;
-  if (!config.v1_path) return d;
-  const std::vector<mount::MountInfo> mounts = mount::parse_mountinfo(sys::read_file("/proc/self/mountinfo"));
-  for (Controller c : kControllers) {
-    for (const mount::MountInfo& m : mounts) {
-      if (m.fstype != "cgroup") continue;
-      // Super options "rw,cpu,cpuacct": the controllers of this hierarchy.
-      bool has = false;
-      std::istringstream opts(m.super_options);
-      for (std::string o; std::getline(opts, o, ',');) has |= o == controller_name(c);
-      if (!has) continue;
-      // The hierarchy's root as mounted here ("/" on a host; a subtree in a container).
-      if (m.root != "/") continue;
-      const std::string dir = m.mount_point + "/" + *config.v1_path;
-      struct stat st {};
-      if (::stat(dir.c_str(), &st) != 0) {
-        throw Error(fmt::format("{}: v1: {} does not exist (hutch doctor prints how to delegate it)", config.file, dir),
-                    errno);
+RunCgroup::RunCgroup(const Delegation& d, const Settings& s, pid_t self) {
+  // ORDER: v2 first: it may move hutch itself, which v1 does not care about; members are
+  // destroyed in reverse, so a failure below removes what was made here.
+  if (d.v2) {
+    // memory and pids always, for the statistics; cpu and cpuset when limited.
+    std::set<Controller> enable;
+    for (Controller c : d.v2->usable()) {
+      if (c == Controller::Memory || c == Controller::Pids || (c == Controller::Cpu && s.cpus_millis) ||
+          (c == Controller::Cpuset && s.cpuset)) {
+        enable.insert(c);
       }
-      if (!S_ISDIR(st.st_mode) || ::access(dir.c_str(), W_OK) != 0 ||
-          ::access((dir + "/cgroup.procs").c_str(), W_OK) != 0) {
-        throw Error(fmt::format("{}: v1: {} is not writable by this user (hutch doctor prints how to delegate it)",
-                                config.file, dir),
-                    EACCES);
-      }
-      d.v1_dirs[c] = dir;
-      if (c == Controller::Memory) d.memsw = ::access((dir + "/memory.memsw.limit_in_bytes").c_str(), F_OK) == 0;
-      break;
     }
+    v2_ = std::make_unique<V2Run>(*d.v2, s, enable, self);
   }
-  return d;
-}
-
-RunCgroup::RunCgroup(const Delegation& delegation, const Settings& s, const std::string& name) {
-  try {
-    for (const auto& [c, parent] : delegation.v1_dirs) {
-      remove_stale_runs(parent);
-      // cpu and cpuacct may share one hierarchy (cpu,cpuacct): one directory serves both.
-      const std::string dir = parent + "/" + name;
-      bool shared = false;
-      for (const auto& [other, made] : dirs_) shared |= made == dir;
-      if (!shared && ::mkdir(dir.c_str(), 0755) != 0) throw_sys("cgroup: mkdir", dir);
-      dirs_[c] = dir;
-    }
-    if (s.memory) {
-      const std::string& dir = dirs_.at(Controller::Memory);
-      write_knob(dir, "memory.limit_in_bytes", std::to_string(*s.memory));
-      if (s.memory_and_swap) write_knob(dir, "memory.memsw.limit_in_bytes", std::to_string(*s.memory_and_swap));
-    }
-    if (s.pids_max) write_knob(dirs_.at(Controller::Pids), "pids.max", std::to_string(*s.pids_max));
-    if (s.cpus_millis) {
-      const std::string& dir = dirs_.at(Controller::Cpu);
-      write_knob(dir, "cpu.cfs_period_us", "100000");
-      write_knob(dir, "cpu.cfs_quota_us", std::to_string(std::uint64_t{*s.cpus_millis} * 100));
-    }
-    if (auto it = dirs_.find(Controller::Cpuset); it != dirs_.end()) {
-      // A v1 cpuset takes no task until both are set; mems always come from the parent.
-      const std::string parent = delegation.v1_dirs.at(Controller::Cpuset);
-      std::string cpus = s.cpuset ? *s.cpuset : sys::read_file(parent + "/cpuset.cpus");
-      std::string mems = sys::read_file(parent + "/cpuset.mems");
-      while (!cpus.empty() && cpus.back() == '\n') cpus.pop_back();
-      while (!mems.empty() && mems.back() == '\n') mems.pop_back();
-      write_knob(it->second, "cpuset.cpus", cpus);
-      write_knob(it->second, "cpuset.mems", mems);
-    }
-  } catch (...) {
-    remove();
-    throw;
+  std::map<Controller, std::string> v1;
+  for (const auto& [c, dir] : d.v1_dirs) {
+    if (d.backend(c) == Backend::V1) v1.emplace(c, dir);
   }
+  if (!v1.empty()) v1_ = std::make_unique<V1Run>(v1, s, fmt::format("hutch-run-{}", self));
+  cpu_on_v1_ = d.backend(Controller::Cpuacct) == Backend::V1;
 }
 
 RunCgroup::~RunCgroup() { remove(); }
 
 void RunCgroup::remove() noexcept {
-  for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) {
-    // The sandbox's last processes may still be on their way out: a few short retries.
-    for (int attempt = 0; attempt < 50; ++attempt) {
-      if (::rmdir(it->second.c_str()) == 0 || errno == ENOENT) break;
-      if (errno != EBUSY) {
-        log::warn("cgroup: cannot remove {}: {}", it->second, describe_errno(errno));
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-  }
-  dirs_.clear();
+  v1_.reset();
+  v2_.reset();  // last: it may move hutch back to where it was
 }
 
+UniqueFd RunCgroup::open_leaf() const { return v2_ ? v2_->open_leaf() : UniqueFd(); }
+
 void RunCgroup::place(pid_t pid) {
-  for (const auto& [c, dir] : dirs_) write_knob(dir, "cgroup.procs", std::to_string(pid));
+  if (!v1_) return;
+  v1_->place(pid);
+  if (!cpu_on_v1_) return;
   // Read after the move: a little CPU time of after it may be in the figure, so what
   // is taken off the cgroup's total later is never more than the cgroup counted.
   std::ifstream schedstat("/proc/" + std::to_string(pid) + "/schedstat");
@@ -178,20 +99,25 @@ void RunCgroup::place(pid_t pid) {
 }
 
 std::optional<std::chrono::nanoseconds> RunCgroup::cpu_usage() const {
-  const auto it = dirs_.find(Controller::Cpuacct);
-  if (it == dirs_.end()) return std::nullopt;
-  return std::chrono::nanoseconds(read_number(it->second + "/cpuacct.usage"));
+  if (v2_) return v2_->cpu_usage();
+  if (v1_) return v1_->cpu_usage();
+  return std::nullopt;
 }
 
 Stats RunCgroup::stats() const {
   Stats st;
   st.cpu = cpu_usage();
-  if (auto it = dirs_.find(Controller::Memory); it != dirs_.end()) {
-    st.memory_peak = read_number(it->second + "/memory.max_usage_in_bytes");
-    st.oom_kills = field_of(sys::read_file(it->second + "/memory.oom_control"), "oom_kill");
-    st.memory_failcnt = read_number(it->second + "/memory.failcnt");
-  }
+  if (v1_) v1_->add_stats(st);
+  if (v2_) v2_->add_stats(st);
   return st;
+}
+
+std::vector<std::string> RunCgroup::dirs() const {
+  std::vector<std::string> out = v2_ ? v2_->dirs() : std::vector<std::string>{};
+  if (v1_) {
+    for (std::string& dir : v1_->dirs()) out.push_back(std::move(dir));
+  }
+  return out;
 }
 
 }  // namespace hutch::cgroup

@@ -86,8 +86,15 @@ Config parse_config(std::string_view text, const std::string& file, const std::s
       std::string problem;
       config.v1_path = expand_path(value, user, uid, problem);
       if (!config.v1_path) throw Error(fmt::format("{}:{}: v1: expected {}, got {:?}", file, line_no, problem, value));
+    } else if (key == "v2") {
+      if (config.v2_line != 0) throw Error(fmt::format("{}:{}: v2: given twice", file, line_no));
+      if (value != "auto" && value != "off") {
+        throw Error(fmt::format("{}:{}: v2: expected auto or off, got {:?}", file, line_no, value));
+      }
+      config.v2 = value == "auto";
+      config.v2_line = line_no;
     } else {
-      throw Error(fmt::format("{}:{}: unknown key {:?} (expected v1)", file, line_no, key));
+      throw Error(fmt::format("{}:{}: unknown key {:?} (expected v1 or v2)", file, line_no, key));
     }
   }
   return config;

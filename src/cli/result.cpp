@@ -43,6 +43,7 @@ std::string result_json(const runtime::Outcome& outcome, std::chrono::millisecon
   j["run_time_ms"] = or_null(outcome.run_time.has_value(), outcome.run_time.value_or(std::chrono::milliseconds(0)).count());
   j["cpu_time_ms"] = or_null(u.has_value(), u ? u->cpu_time.count() : 0);
   j["memory_peak_bytes"] = or_null(u && u->memory_peak_bytes, u ? u->memory_peak_bytes.value_or(0) : 0);
+  j["processes_peak"] = or_null(u && u->processes_peak, u ? u->processes_peak.value_or(0) : 0);
   j["max_rss_bytes"] = or_null(u.has_value(), u ? u->max_rss_bytes : 0);
   j["context_switches_voluntary"] = or_null(u.has_value(), u ? u->voluntary_switches : 0);
   j["context_switches_forced"] = or_null(u.has_value(), u ? u->forced_switches : 0);

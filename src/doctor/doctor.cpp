@@ -9,6 +9,8 @@
 
 #include <cerrno>
 #include <fstream>
+#include <optional>
+#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -116,32 +118,60 @@ Finding landlock_check() {
   return {State::Ok, "Landlock", fmt::format("ABI version {}", abi), ""};
 }
 
+std::string names(const std::set<cgroup::Controller>& controllers) {
+  std::string out;
+  for (cgroup::Controller c : controllers) out += fmt::format("{}{}", out.empty() ? "" : " ", cgroup::controller_name(c));
+  return out;
+}
+
+// Which backend each cgroup-backed limit would get, e.g. "memory: cgroup-v1, processes:
+// rlimit, cpu_time: cgroup-v2, cpus: refused, cpuset: refused".
+std::string backends(const cgroup::Delegation& d) {
+  using C = cgroup::Controller;
+  const auto or_else = [&](C c, const char* fallback) { return d.has(c) ? cgroup::backend_name(d.backend(c)) : fallback; };
+  return fmt::format("memory: {}, processes: {}, cpu_time: {}, cpus: {}, cpuset: {}", or_else(C::Memory, "rlimit"),
+                     or_else(C::Pids, "rlimit"), or_else(C::Cpuacct, "rlimit"), or_else(C::Cpu, "refused"),
+                     or_else(C::Cpuset, "refused"));
+}
+
+constexpr const char* kV2Fix = "start hutch alone in a delegated cgroup: systemd-run --user --scope -p Delegate=yes "
+                               "hutch run ...";
+constexpr const char* kDropIn = "install scripts/system/systemd/user@.service.d/delegate.conf (see its header; it "
+                                "delegates memory pids cpu cpuset to every user's systemd), log in again";
+
+// cgroup v2: the caller's own cgroup, whether it is delegated, who else is in it and
+// which controllers it offers (docs/doctor.md).
+Finding v2_check(const cgroup::Delegation& d, const std::string& v1_controllers) {
+  if (!d.v2) {
+    if (d.v2_note.rfind("turned off", 0) == 0) return {State::Info, "cgroup v2", d.v2_note, ""};
+    if (d.v2_note.find("is not delegated") == std::string::npos) return {State::Info, "cgroup v2", d.v2_note, ""};
+    return {State::Missing, "cgroup v2", d.v2_note + ": hutch does not use it",
+            fmt::format("{}; for every session: {}", kV2Fix, kDropIn)};
+  }
+  const cgroup::V2Delegation& v2 = *d.v2;
+  const std::string detail = fmt::format(
+      "{}: delegated to you; {}; controllers offered [{}]; runs get [{}] there, CPU time, placement from the first "
+      "instruction and clean-up always",
+      v2.dir,
+      v2.alone() ? "no other process in it (hutch moves itself to hutch-PID/supervisor and enables them)"
+                 : fmt::format("{} other process{} in it, so none can be enabled (no internal processes)",
+                               v2.other_processes, v2.other_processes == 1 ? "" : "es"),
+      names(v2.offered), names(v2.usable()));
+  if (v2.usable().count(cgroup::Controller::Memory) != 0 && v2.usable().count(cgroup::Controller::Pids) != 0) {
+    return {State::Ok, "cgroup v2", detail, ""};
+  }
+  if (v2.offered.empty() && !v1_controllers.empty()) {
+    // Hybrid: the controllers are bound to v1 hierarchies and cannot be on v2 as well.
+    return {State::Info, "cgroup v2", detail,
+            fmt::format("[{}] are on cgroup v1 on this host: use the v1 delegation below, or boot with "
+                        "systemd.unified_cgroup_hierarchy=1 to have them on v2",
+                        v1_controllers)};
+  }
+  return {State::Missing, "cgroup v2", detail, v2.offered.empty() ? kDropIn : kV2Fix};
+}
+
 std::vector<Finding> cgroup_checks(const std::string& user, uid_t uid) {
   std::vector<Finding> out;
-  // cgroup v2: where the caller's cgroup is, and what it may use.
-  std::string v2_mount;
-  for (const char* candidate : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"}) {
-    if (::access((std::string(candidate) + "/cgroup.controllers").c_str(), R_OK) == 0) v2_mount = candidate;
-    if (!v2_mount.empty()) break;
-  }
-  if (v2_mount.empty()) {
-    out.push_back({State::Info, "cgroup v2", "not mounted", ""});
-  } else {
-    std::string own;
-    std::ifstream self("/proc/self/cgroup");
-    for (std::string line; std::getline(self, line);) {
-      if (line.rfind("0::", 0) == 0) own = line.substr(3);
-    }
-    const std::string dir = v2_mount + (own == "/" ? "" : own);
-    const std::string controllers = read_first_line(dir + "/cgroup.controllers");
-    const bool writable = ::access((dir + "/cgroup.procs").c_str(), W_OK) == 0;
-    out.push_back({State::Info, "cgroup v2",
-                   fmt::format("{}: controllers [{}], {}; this version of hutch does not drive cgroup v2 yet", dir,
-                               controllers, writable ? "delegated to you" : "not delegated to you"),
-                   writable ? "" : "install scripts/system/systemd/user@.service.d/delegate.conf (see its header), or "
-                                   "start hutch with systemd-run --user --scope -p Delegate=yes"});
-  }
-  // cgroup v1: the controllers, and the delegation hutch would use.
   std::string v1;
   for (cgroup::Controller c : {cgroup::Controller::Memory, cgroup::Controller::Pids, cgroup::Controller::Cpu,
                                cgroup::Controller::Cpuacct, cgroup::Controller::Cpuset}) {
@@ -149,26 +179,38 @@ std::vector<Finding> cgroup_checks(const std::string& user, uid_t uid) {
       v1 += fmt::format("{}{}", v1.empty() ? "" : " ", cgroup::controller_name(c));
     }
   }
+  std::optional<cgroup::Config> config;
+  std::string config_error;
+  try {
+    config = cgroup::load_config(user, uid);
+  } catch (const Error& e) {
+    config_error = e.message();
+  }
+  // cgroup v2 first, on its own: a v1 declaration in error does not hide it.
+  cgroup::Config v2_only = config.value_or(cgroup::Config{});
+  v2_only.v1_path.reset();
+  const cgroup::Delegation v2 = cgroup::find_delegation(v2_only);
+  out.push_back(v2_check(v2, v1));
+  // cgroup v1: the controllers, and the delegation hutch would use.
   if (v1.empty()) {
     out.push_back({State::Info, "cgroup v1", "no v1 controllers mounted", ""});
     return out;
   }
   try {
-    const cgroup::Config config = cgroup::load_config(user, uid);
-    if (!config.v1_path) {
+    if (!config) throw Error(config_error);
+    if (!config->v1_path) {
       out.push_back({State::Missing, "cgroup v1",
-                     fmt::format("controllers [{}] on v1, none delegated to you (no cgroups.conf): memory, swap, "
-                                 "processes and CPU time fall back to rlimits; cpus and cpuset are refused",
-                                 v1),
+                     fmt::format("controllers [{}] on v1, none delegated to you (no cgroups.conf declares v1): {}", v1,
+                                 backends(v2)),
                      "as root:\n" + v1_delegation_commands(user)});
       return out;
     }
-    const cgroup::Delegation d = cgroup::find_delegation(config);
+    const cgroup::Delegation d = cgroup::find_delegation(*config);
     std::string have;
     for (const auto& [c, dir] : d.v1_dirs) have += fmt::format("{}{}", have.empty() ? "" : " ", cgroup::controller_name(c));
     out.push_back({State::Ok, "cgroup v1",
-                   fmt::format("delegated by {}: [{}]{}", config.file, have,
-                               d.memsw ? ", swap accounting on" : ", no swap accounting (memory.memsw)"),
+                   fmt::format("delegated by {}: [{}]{}; {}", config->file, have,
+                               d.memsw ? ", swap accounting on" : ", no swap accounting (memory.memsw)", backends(d)),
                    ""});
   } catch (const Error& e) {
     out.push_back({State::Missing, "cgroup v1", e.message(), "as root:\n" + v1_delegation_commands(user)});

@@ -42,28 +42,31 @@ LimitsPlan plan_limits(const policy::Limits& l, const HostLimits& host, bool wit
   Refusals refuse(preferred, plan.missing);
   plan.requested = l;
   // Every run of a delegating host gets its cgroups, for exact statistics too.
-  if (!d.v1_dirs.empty()) plan.cgroup = cgroup::Settings{};
+  if (d.any()) plan.cgroup = cgroup::Settings{};
   plan.delegation = d;
   const auto applied = [&](const char* key, std::uint64_t value, const char* backend) {
     plan.applied.push_back({key, value, "", backend});
   };
+  // The backend of the cgroup that does it: "cgroup-v2", "cgroup-v1".
+  const auto by = [&](Controller c) { return cgroup::backend_name(d.backend(c)); };
   if (l.output) applied("output", *l.output, "supervisor");
 
   policy::Limits for_rlimits = l;
   if (l.memory && d.has(Controller::Memory)) {
     plan.cgroup->memory = *l.memory;
     bool swap_limited = true;
-    if (d.memsw) {
-      plan.cgroup->memory_and_swap = *l.memory + l.swap.value_or(0);
+    if (d.can_limit_swap()) {
+      plan.cgroup->swap = l.swap.value_or(0);
     } else if (l.swap || host.swap_active) {
-      // Without memsw the memory limit holds for memory; swap goes unlimited.
-      swap_limited = refuse.cannot("swap", fmt::format("this machine has swap but no swap accounting (memory.memsw), so "
-                                                       "swap cannot be limited{} (boot with swapaccount=1)",
+      // Without swap accounting the memory limit holds for memory; swap goes unlimited.
+      swap_limited = refuse.cannot("swap", fmt::format("this machine has swap but no swap accounting (v1 memory.memsw, "
+                                                       "v2 memory.swap.max), so swap cannot be limited{} (boot with "
+                                                       "swapaccount=1)",
                                                        l.swap ? "" : " (0 unless given)"));
     }
     for_rlimits.memory.reset();  // RLIMIT_AS would count reserved address space: the cgroup counts memory
-    applied("memory", *l.memory, "cgroup-v1");
-    if (swap_limited) applied("swap", l.swap.value_or(0), "cgroup-v1");
+    applied("memory", *l.memory, by(Controller::Memory));
+    if (swap_limited) applied("swap", l.swap.value_or(0), by(Controller::Memory));
   } else if (l.memory) {
     if (l.swap) refuse.cannot("swap", "it needs the memory controller of a delegated cgroup");
     applied("memory", *l.memory, "rlimit");
@@ -76,20 +79,22 @@ LimitsPlan plan_limits(const policy::Limits& l, const HostLimits& host, bool wit
     const std::uint64_t n = *l.processes + (with_init ? 1 : 0);
     if (d.has(Controller::Pids)) {
       plan.cgroup->pids_max = n;
-      applied("processes", *l.processes, "cgroup-v1");
+      applied("processes", *l.processes, by(Controller::Pids));
     } else {
       applied("processes", *l.processes, "rlimit");
     }
   }
   if (l.cpu_time) {
+    // CPU-time accounting: every cgroup v2 has it (cpu.stat), v1 with cpuacct.
     plan.cpu_time_by_cgroup = d.has(Controller::Cpuacct);
-    applied("cpu_time", static_cast<std::uint64_t>(l.cpu_time->count()), plan.cpu_time_by_cgroup ? "cgroup-v1" : "rlimit");
+    applied("cpu_time", static_cast<std::uint64_t>(l.cpu_time->count()),
+            plan.cpu_time_by_cgroup ? by(Controller::Cpuacct) : "rlimit");
   }
   if (l.wall_time) applied("wall_time", static_cast<std::uint64_t>(l.wall_time->count()), "supervisor");
   if (l.cpus_millis) {
     if (d.has(Controller::Cpu)) {
       plan.cgroup->cpus_millis = *l.cpus_millis;
-      applied("cpus", *l.cpus_millis, "cgroup-v1");
+      applied("cpus", *l.cpus_millis, by(Controller::Cpu));
     } else {
       refuse.cannot("cpus", "it needs the cpu controller of a delegated cgroup");
     }
@@ -97,7 +102,7 @@ LimitsPlan plan_limits(const policy::Limits& l, const HostLimits& host, bool wit
   if (l.cpuset) {
     if (d.has(Controller::Cpuset)) {
       plan.cgroup->cpuset = *l.cpuset;
-      plan.applied.push_back({"cpuset", std::nullopt, *l.cpuset, "cgroup-v1"});
+      plan.applied.push_back({"cpuset", std::nullopt, *l.cpuset, by(Controller::Cpuset)});
     } else {
       refuse.cannot("cpuset", "it needs the cpuset controller of a delegated cgroup");
     }

@@ -1,5 +1,6 @@
-// Which mechanism enforces each limit of a run: the run's cgroups where the host
-// delegated the controller, else rlimits, else the run is refused (docs/limits.md).
+// Which mechanism enforces each limit of a run: the run's cgroup v2 where the caller's
+// cgroup offers the controller, else its cgroup v1 where an administrator delegated it,
+// else rlimits, else the run is refused (docs/limits.md).
 // Pure: the host's facts come in, a plan goes out.
 #pragma once
 
@@ -13,12 +14,12 @@
 
 namespace hutch::limits {
 
-// One limit in force, for the result: {"memory", 268435456, "", "cgroup-v1"}.
+// One limit in force, for the result: {"memory", 268435456, "", "cgroup-v2"}.
 struct Applied {
   std::string key;                     // the policy key
   std::optional<std::uint64_t> value;  // bytes, milliseconds, a count, thousandths of a CPU
   std::string text;                    // instead, for cpuset: "0-1"
-  std::string backend;                 // "cgroup-v1", "rlimit", "supervisor"
+  std::string backend;                 // "cgroup-v2", "cgroup-v1", "rlimit", "supervisor"
 };
 
 // A limit the policy marked preferred that this machine cannot enforce: the run goes on
@@ -33,7 +34,7 @@ struct LimitsPlan {
   std::vector<Rlimit> rlimits;             // set by the payload
   std::optional<cgroup::Settings> cgroup;  // the run's cgroups, when the host has a delegation
   cgroup::Delegation delegation;           // where they go
-  bool cpu_time_by_cgroup = false;         // the supervisor samples cpuacct.usage
+  bool cpu_time_by_cgroup = false;         // the supervisor samples cpu.stat (v2) or cpuacct.usage (v1)
   // memory by RLIMIT_AS, with an init: the supervisor watches mmap, mremap and brk
   // through the seccomp listener, for the memory-limit verdict (limits/address_space.hpp)
   bool watch_address_space = false;
@@ -43,7 +44,7 @@ struct LimitsPlan {
 
 struct HostLimits {
   cgroup::Delegation delegation;
-  bool swap_active = false;  // /proc/swaps lists a swap area (read only for a memory cgroup without memsw)
+  bool swap_active = false;  // /proc/swaps lists a swap area (read only for a memory cgroup without swap accounting)
 };
 
 // Throws Error("limits.cpus: ...") for a limit no mechanism of this host can enforce,

@@ -1,12 +1,13 @@
 // The launch sequence (STYLE.md section 5; a change of order changes both places):
 //  1. supervisor: build the Plan, check the root filesystem and bind sources (bad input
-//     fails here, before anything exists), create the sync channel and error pipe.
+//     fails here, before anything exists), create the sync channel and error pipe, and
+//     the run's cgroups (on cgroup v2 hutch may first move itself out of its cgroup).
 //  2. supervisor: clone3(CLONE_NEWUSER|NEWNS|NEWPID|NEWNET|NEWIPC|NEWUTS|NEWCGROUP|PIDFD),
-//     still single-threaded; then, while the child works, resolve and compile the
-//     seccomp filter and send it (SeccompProgram, a memfd), do what else must happen
-//     outside before the payload runs (the cgroup placement, later), and send sync #1
-//     SupervisorReady. A filter libseccomp refuses ends the run here, the guard killing
-//     the child.
+//     with CLONE_INTO_CGROUP into the run's cgroup v2 leaf when there is one, still
+//     single-threaded; then, while the child works, place it in the run's cgroup v1
+//     cgroups, resolve and compile the seccomp filter and send it (SeccompProgram, a
+//     memfd), and send sync #1 SupervisorReady. A filter libseccomp refuses ends the
+//     run here, the guard killing the child.
 //  3. child (pid 1): set the parent-death signal, start a session, write its own
 //     setgroups=deny, gid_map and uid_map, forbid nested user namespaces, become
 //     non-dumpable.

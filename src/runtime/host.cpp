@@ -17,6 +17,7 @@
 #include "mount/mountinfo.hpp"
 #include "runtime/terminal.hpp"
 #include "util/error.hpp"
+#include "util/log.hpp"
 #include "util/sys.hpp"
 
 extern char** environ;
@@ -64,6 +65,20 @@ std::string default_rootfs_path() {
 
 namespace {
 
+// -v: where the run's cgroups go, and what keeps cgroup v2 from giving more.
+void log_delegation(const cgroup::Delegation& d) {
+  if (d.v2) {
+    std::string usable;
+    for (cgroup::Controller c : d.v2->usable()) usable += fmt::format("{}, ", cgroup::controller_name(c));
+    log::info("cgroup v2: {} is delegated{}; runs get a leaf below it with {}CPU time", d.v2->dir,
+              d.v2->alone() ? " and hutch is alone in it (it moves itself to hutch-PID/supervisor)" : "", usable);
+  }
+  if (!d.v2_note.empty()) log::info("cgroup v2: {}", d.v2_note);
+  for (const auto& [c, dir] : d.v1_dirs) {
+    if (d.backend(c) == cgroup::Backend::V1) log::debug("cgroup v1: {} delegated at {}", cgroup::controller_name(c), dir);
+  }
+}
+
 // The cgroups delegated to this user, if an administrator declared any, and swap.
 limits::HostLimits host_limits(uid_t uid) {
   limits::HostLimits out;
@@ -74,9 +89,10 @@ limits::HostLimits host_limits(uid_t uid) {
                                ? std::string(pw.pw_name)
                                : std::to_string(uid);
   out.delegation = cgroup::find_delegation(cgroup::load_config(user, uid));
+  log_delegation(out.delegation);
   // Swap matters only to a memory cgroup without swap accounting (limits/limits.cpp):
   // /proc/swaps has a header line, then one line per swap area in use.
-  if (out.delegation.has(cgroup::Controller::Memory) && !out.delegation.memsw) {
+  if (out.delegation.has(cgroup::Controller::Memory) && !out.delegation.can_limit_swap()) {
     const std::string swaps = sys::read_file("/proc/swaps");
     out.swap_active = std::count(swaps.begin(), swaps.end(), '\n') > 1;
   }

@@ -110,12 +110,14 @@ Outcome launch(const Plan& plan) {
   // kills and reaps first); a cgroup that cannot be made stops the run here.
   std::optional<cgroup::RunCgroup> cgroups;
   if (plan.limits.cgroup) {
-    cgroups.emplace(plan.limits.delegation, *plan.limits.cgroup, fmt::format("hutch-run-{}", ::getpid()));
-    // A plain loop: clang with GCC 12's <ranges> cannot take views::values of a map.
-    for (const auto& [controller, dir] : cgroups->dirs()) log::debug("cgroup: created {}", dir);
+    cgroups.emplace(plan.limits.delegation, *plan.limits.cgroup, ::getpid());
+    for (const std::string& dir : cgroups->dirs()) log::debug("cgroup: created {}", dir);
   }
-  log::debug("launch: clone3 flags {:#x}", plan.clone_flags);
-  sys::CloneResult clone = sys::clone3_with_pidfd(plan.clone_flags);
+  // cgroup v2: the child starts in the run's leaf, capped from its first instruction.
+  UniqueFd leaf = cgroups ? cgroups->open_leaf() : UniqueFd();
+  log::debug("launch: clone3 flags {:#x}{}", plan.clone_flags, leaf ? " into the run's cgroup v2" : "");
+  sys::CloneResult clone = sys::clone3_with_pidfd(plan.clone_flags, leaf.get());
+  leaf.reset();
   if (clone.pid == 0) {
     // runs in: child, straight after clone3; nothing here returns
     if (log_fd) log::set_fd(log_fd.get());
@@ -141,7 +143,7 @@ Outcome launch(const Plan& plan) {
   // child assembles its root meanwhile and waits for these messages only before
   // forking the payload. A child that already failed is gone; its report waits in the
   // error pipe.
-  if (cgroups) cgroups->place(clone.pid);  // before sync #1: capped from the command's first instruction
+  if (cgroups) cgroups->place(clone.pid);  // v1, before sync #1: capped from the command's first instruction
   const seccomp::Compiled filter = compile_seccomp(plan);
   bool watch = filter.uses_notify && plan.limits.watch_address_space;
   if (watch && !seccomp::can_watch(filter.program, seccomp::address_space_calls())) {

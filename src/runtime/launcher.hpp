@@ -47,6 +47,7 @@ struct Outcome {
     std::uint64_t forced_switches = 0;
     std::optional<std::uint64_t> memory_peak_bytes;  // the memory cgroup's peak: every process, page cache too
     std::uint64_t oom_kills = 0;                     // by the OOM killer, in the memory cgroup
+    std::optional<std::uint64_t> processes_peak;     // the pids cgroup's peak, hutch's init left out
   };
   std::optional<Usage> usage;
   std::optional<std::chrono::milliseconds> run_time;  // from execve to the end of the sandbox

@@ -114,6 +114,9 @@ class Supervisor {
       if (st.cpu) collected_.usage->cpu_time = std::chrono::duration_cast<std::chrono::milliseconds>(*st.cpu);
       collected_.usage->memory_peak_bytes = st.memory_peak;
       collected_.usage->oom_kills = st.oom_kills;
+      // pids.peak counts hutch's init too: in the cgroup before the command's first fork.
+      const std::uint64_t inits = with_init_ ? 1 : 0;
+      if (st.pids_peak) collected_.usage->processes_peak = *st.pids_peak - std::min(*st.pids_peak, inits);
     }
     if (collected_.usage) without_init(*collected_.usage);
     if (exec_at_) collected_.run_time = std::chrono::duration_cast<std::chrono::milliseconds>(ended - *exec_at_);

@@ -45,15 +45,24 @@ UniqueFd openat2(int dirfd, std::string_view path, std::uint64_t flags, std::uin
   return UniqueFd(fd);
 }
 
-CloneResult clone3_with_pidfd(std::uint64_t flags) {
+CloneResult clone3_with_pidfd(std::uint64_t flags, int cgroup_fd) {
   int pidfd = -1;
   clone_args args{};
   args.flags = flags | CLONE_PIDFD;
   args.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
   args.exit_signal = SIGCHLD;
+  if (cgroup_fd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<std::uint64_t>(cgroup_fd);
+  }
   const long pid = ::syscall(SYS_clone3, &args, sizeof args);
   if (pid < 0) {
     const int err = errno;
+    // The target cgroup refuses the child: not this user's, or it enables controllers
+    // for children (a cgroup v2 with processes cannot), or the kernel predates 5.7.
+    if (cgroup_fd >= 0 && (err == EACCES || err == EBUSY || err == EOPNOTSUPP || err == ENOENT)) {
+      throw Error(fmt::format("clone3 into the run's cgroup v2 (CLONE_INTO_CGROUP): {}", describe_errno(err)), err);
+    }
     if (err == EPERM && (flags & CLONE_NEWUSER) != 0) {
       throw Error(
           "clone3: creating a user namespace was refused (Operation not permitted, EPERM): "

@@ -38,9 +38,10 @@ struct CloneResult {
   pid_t pid = -1;   // 0 in the child
   UniqueFd pidfd;   // in the parent only
 };
-// clone3(2) with CLONE_PIDFD and SIGCHLD as exit signal; returns like fork(2).
+// clone3(2) with CLONE_PIDFD and SIGCHLD as exit signal; returns like fork(2). With
+// cgroup_fd (a cgroup v2 directory) the child starts in that cgroup (CLONE_INTO_CGROUP).
 // The caller must be single-threaded (the child continues on a copy of this stack).
-CloneResult clone3_with_pidfd(std::uint64_t flags);
+CloneResult clone3_with_pidfd(std::uint64_t flags, int cgroup_fd = -1);
 
 void pivot_root(const char* new_root, const char* put_old);
 

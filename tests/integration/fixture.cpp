@@ -1,6 +1,7 @@
 #include "fixture.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sys/file.h>
@@ -11,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <stdexcept>
 
@@ -114,14 +116,107 @@ std::string delegate_cgroup_v1(const passwd* pw, const fs::path& config_home) {
     if (::chown(dir.c_str(), pw->pw_uid, pw->pw_gid) != 0) return "chown " + dir.string();
   }
   fs::create_directories(config_home / "hutch");
-  std::ofstream(config_home / "hutch/cgroups.conf") << "# delegated by the test harness\nv1 = hutch/${USER}\n";
+  // v2 off: the cgroup v1 tests test v1 (the test process is in a delegated cgroup v2).
+  std::ofstream(config_home / "hutch/cgroups.conf") << "# delegated by the test harness\nv1 = hutch/${USER}\nv2 = off\n";
   fs::permissions(config_home, fs::perms(0755));
   fs::permissions(config_home / "hutch", fs::perms(0755));
   fs::permissions(config_home / "hutch/cgroups.conf", fs::perms(0644));
   return "";
 }
 
+// The cgroup2 hierarchy's mount point, as root sees it ("" when there is none).
+std::string cgroup_v2_mount() {
+  std::istringstream in(read_text("/proc/self/mountinfo"));
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream fields(line);
+    std::string id, parent, dev, root, point;
+    fields >> id >> parent >> dev >> root >> point;
+    const std::size_t dash = line.find(" - ");
+    if (dash != std::string::npos && line.compare(dash + 3, 8, "cgroup2 ") == 0 && root == "/") return point;
+  }
+  return "";
+}
+
+// What systemd's Delegate=yes gives a user: the directory and the files that move
+// processes and enable controllers.
+std::string chown_delegated(const fs::path& dir, const passwd* pw) {
+  for (const fs::path& p : {dir, dir / "cgroup.procs", dir / "cgroup.subtree_control", dir / "cgroup.threads"}) {
+    if (::chown(p.c_str(), pw->pw_uid, pw->pw_gid) != 0) return "chown " + p.string() + ": " + std::strerror(errno);
+  }
+  return "";
+}
+
+// The controllers hutch uses that `dir`'s parent offers, enabled for its children
+// (dir must hold no process).
+void enable_offered(const fs::path& dir) {
+  std::istringstream offered(read_text(dir / "cgroup.controllers"));
+  for (std::string c; offered >> c;) {
+    if (c == "memory" || c == "pids" || c == "cpu" || c == "cpuset") std::ofstream(dir / "cgroup.subtree_control") << "+" << c;
+  }
+}
+
+// test-PID cgroups of test processes that are gone, with what is left below them.
+void remove_stale_test_cgroups(const fs::path& top) {
+  for (const std::string& name : list_dir(top)) {
+    if (name.rfind("test-", 0) != 0 || !fs::is_directory(top / name)) continue;
+    const pid_t pid = static_cast<pid_t>(std::atoi(name.c_str() + 5));
+    if (pid > 0 && (::kill(pid, 0) == 0 || errno != ESRCH)) continue;
+    remove_cgroup_tree(top / name);
+  }
+}
+
+// As root, for this test process: TOP/test-PID delegated to the user, this process in
+// TOP/test-PID/self. Returns why it could not, or "".
+std::string delegate_cgroup_v2(const passwd* pw, std::string& dir) {
+  const std::string mount = cgroup_v2_mount();
+  if (mount.empty()) return "the host has no cgroup2 hierarchy mounted";
+  const fs::path top = fs::path(mount) / kCgroupV2Top;
+  remove_stale_test_cgroups(top);
+  std::error_code ec;
+  fs::create_directory(top, ec);
+  if (ec) return "cannot create " + top.string() + ": " + ec.message();
+  if (std::string why = chown_delegated(top, pw); !why.empty()) return why;
+  enable_offered(top);
+  const fs::path mine = top / ("test-" + std::to_string(::getpid()));
+  for (const fs::path& d : {mine, mine / "self"}) {
+    fs::create_directory(d, ec);
+    if (ec) return "cannot create " + d.string() + ": " + ec.message();
+    if (std::string why = chown_delegated(d, pw); !why.empty()) return why;
+  }
+  std::ofstream(mine / "self/cgroup.procs") << ::getpid();
+  const std::string expected = "0::/" + fs::relative(mine / "self", mount).string() + "\n";
+  if (read_text("/proc/self/cgroup").find(expected) == std::string::npos) {
+    return "could not move the test process into " + (mine / "self").string();
+  }
+  enable_offered(mine);
+  dir = mine.string();
+  return "";
+}
+
 }  // namespace
+
+int cleanup_host() {
+  if (::geteuid() != 0) return 0;
+  const int lock = ::open("/run/lock/hutch-test-user.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+  must(lock >= 0 && ::flock(lock, LOCK_EX) == 0, "lock /run/lock/hutch-test-user.lock");
+  int status = 0;
+  const std::string mount = cgroup_v2_mount();
+  const fs::path top = fs::path(mount) / kCgroupV2Top;
+  if (!mount.empty() && fs::exists(top)) {
+    remove_stale_test_cgroups(top);
+    const std::vector<std::string> left = list_dir(top);
+    bool children = false;
+    for (const std::string& name : left) children |= fs::is_directory(top / name);
+    if (children) {
+      std::cout << "cleanup: " << top.string() << " stays: test processes still run in it\n";
+    } else if (::rmdir(top.c_str()) != 0) {
+      std::cout << "cleanup: cannot remove " << top.string() << ": " << std::strerror(errno) << "\n";
+      status = 1;
+    }
+  }
+  ::close(lock);
+  return status;
+}
 
 StagedBinaries prepare_user_and_binaries(const std::string& hutch, const std::string& probe,
                                          const std::string& source_dir) {
@@ -129,7 +224,8 @@ StagedBinaries prepare_user_and_binaries(const std::string& hutch, const std::st
   if (::geteuid() != 0) {
     return StagedBinaries{hutch, probe, (src / "scripts/make-rootfs").string(), (src / "policies").string(),
                           (src / "tests/policies").string(), "", "",
-                          "the tests did not start as root, so no cgroup v1 subtree could be delegated to this user"};
+                          "the tests did not start as root, so no cgroup v1 subtree could be delegated to this user",
+                          "", "the tests did not start as root, so no cgroup v2 could be delegated to this process"};
   }
   passwd* pw = ensure_test_user();
   char tmpl[] = "/tmp/hutch-stage-XXXXXX";
@@ -147,6 +243,7 @@ StagedBinaries prepare_user_and_binaries(const std::string& hutch, const std::st
     const fs::path config_home = fs::path(tmpl) / "config-cgroup-v1";
     staged.cgroup_v1_skip_reason = delegate_cgroup_v1(pw, config_home);
     if (staged.cgroup_v1_skip_reason.empty()) staged.cgroup_v1_config_home = config_home.string();
+    staged.cgroup_v2_skip_reason = delegate_cgroup_v2(pw, staged.cgroup_v2_dir);
     ::close(lock);
   }
   must(::chmod(tmpl, 0755) == 0, "chmod stage dir");

@@ -56,6 +56,25 @@ void remove_work_dir() {
     std::error_code ec;
     fs::remove_all(dir, ec);
   }
+  // The cgroups this process made for its runs; its own (self/) and test-PID go once
+  // it is gone (fixture.hpp).
+  if (!g_paths.cgroup_v2_dir.empty()) {
+    for (const std::string& name : cgroup_children(g_paths.cgroup_v2_dir)) {
+      if (name != "self") remove_cgroup_tree(fs::path(g_paths.cgroup_v2_dir) / name);
+    }
+  }
+}
+
+// runs in: the forked child that becomes hutch. Moves it into `cgroup` ("0": the
+// writer), which the test user may do below its delegated cgroup.
+void enter_cgroup(const std::string& cgroup) {
+  if (cgroup.empty()) return;
+  const int fd = ::open((cgroup + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || ::write(fd, "0", 1) != 1) {
+    std::perror(("enter cgroup " + cgroup).c_str());
+    ::_exit(126);
+  }
+  ::close(fd);
 }
 
 }  // namespace
@@ -79,6 +98,8 @@ void setup(int argc, char** argv) {
   g_paths.policy_cases = staged.policy_cases;
   g_paths.cgroup_v1_config_home = staged.cgroup_v1_config_home;
   g_paths.cgroup_v1_skip_reason = staged.cgroup_v1_skip_reason;
+  g_paths.cgroup_v2_dir = staged.cgroup_v2_dir;
+  g_paths.cgroup_v2_skip_reason = staged.cgroup_v2_skip_reason;
   char tmpl[] = "/tmp/hutch-it-XXXXXX";
   if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
   g_paths.work = tmpl;
@@ -104,6 +125,7 @@ Result run_hutch_binary(const std::string& binary, const std::vector<std::string
     ::setpgid(0, 0);
     for (int s : options.ignored_signals) ::signal(s, SIG_IGN);  // survives execve
     if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) ::_exit(126);
+    enter_cgroup(options.cgroup);
     ::dup2(options.stdin_fd >= 0 ? options.stdin_fd : in[0], 0);
     ::dup2(out[1], 1);
     ::dup2(err[1], 2);
@@ -198,12 +220,14 @@ int Spawned::wait() {
   return decode_status(status);
 }
 
-Spawned spawn_hutch(const std::vector<std::string>& args, const std::vector<int>& ignored_signals) {
+Spawned spawn_hutch(const std::vector<std::string>& args, const std::vector<int>& ignored_signals,
+                    const std::string& cgroup) {
   int out[2];
   if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::setpgid(0, 0);
+    enter_cgroup(cgroup);
     for (int s : ignored_signals) ::signal(s, SIG_IGN);  // survives execve
     ::dup2(out[1], 1);
     const int null = ::open("/dev/null", O_RDONLY);
@@ -232,6 +256,28 @@ bool wait_until_gone(const std::string& marker, std::chrono::seconds guard) {
     ::usleep(20000);
   }
   return processes_with_marker(marker).empty();
+}
+
+std::string new_v2_scope() {
+  if (g_paths.cgroup_v2_dir.empty()) skip("cgroup v2: " + g_paths.cgroup_v2_skip_reason);
+  static int count = 0;
+  const fs::path scope = fs::path(g_paths.cgroup_v2_dir) / ("scope-" + std::to_string(++count));
+  if (::mkdir(scope.c_str(), 0755) != 0) throw std::runtime_error("mkdir " + scope.string() + ": " + std::strerror(errno));
+  return scope.string();
+}
+
+std::vector<std::string> cgroup_children(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const std::string& name : list_dir(dir)) {
+    if (fs::is_directory(dir / name)) names.push_back(name);
+  }
+  return names;
+}
+
+void remove_cgroup_tree(const fs::path& dir) {
+  if (fs::exists(dir / "cgroup.kill")) std::ofstream(dir / "cgroup.kill") << "1";
+  for (const std::string& name : cgroup_children(dir)) remove_cgroup_tree(dir / name);
+  for (int attempt = 0; attempt < 100 && ::rmdir(dir.c_str()) != 0 && errno == EBUSY; ++attempt) ::usleep(10000);
 }
 
 std::vector<std::string> host_mount_points() {

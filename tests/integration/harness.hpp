@@ -28,6 +28,10 @@ struct Paths {
   // the reason (fixture.hpp).
   std::string cgroup_v1_config_home;
   std::string cgroup_v1_skip_reason;
+  // The cgroup v2 delegated to this test process, which is in its self/ (fixture.hpp),
+  // or "" and the reason.
+  std::string cgroup_v2_dir;
+  std::string cgroup_v2_skip_reason;
 };
 
 // Called once from main() before Catch runs.
@@ -47,6 +51,7 @@ struct RunOptions {
   std::vector<int> ignored_signals;  // start hutch with these ignored (nohup, a careless parent)
   std::chrono::seconds timeout{120};  // a hang guard, not a timing assertion
   std::string cwd;                    // hutch's working directory (default: the test's)
+  std::string cgroup;                 // a cgroup v2 directory hutch starts in (new_v2_scope())
 };
 
 // Runs `hutch ARGS...` to completion.
@@ -82,7 +87,17 @@ class Spawned {
   std::string buffer_;
   bool reaped_ = false;
 };
-Spawned spawn_hutch(const std::vector<std::string>& args, const std::vector<int>& ignored_signals = {});
+Spawned spawn_hutch(const std::vector<std::string>& args, const std::vector<int>& ignored_signals = {},
+                    const std::string& cgroup = "");
+
+// cgroup v2 (fixture.hpp): a fresh cgroup below the one delegated to this test process,
+// for hutch to start in alone, as `systemd-run --user --scope -p Delegate=yes` starts a
+// command; skips the test when there is no delegated cgroup v2.
+std::string new_v2_scope();
+// The names of the cgroups below `dir` (what a run left behind).
+std::vector<std::string> cgroup_children(const std::filesystem::path& dir);
+// Kills every process in `dir` and below (cgroup.kill), then removes them all.
+void remove_cgroup_tree(const std::filesystem::path& dir);
 
 // Host processes whose command line contains `marker`.
 std::vector<pid_t> processes_with_marker(const std::string& marker);

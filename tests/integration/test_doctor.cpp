@@ -23,6 +23,17 @@ TEST_CASE("doctor: reports what the machine offers, with a fix for what is missi
   CHECK(r.out.find(" overlayfs: ") != std::string::npos);
   CHECK(r.out.find(" Landlock: ") != std::string::npos);
   CHECK(r.out.find(" cgroup v2: ") != std::string::npos);
+  if (!paths().cgroup_v2_dir.empty()) {
+    // The cgroup v2 the harness delegated to this test process, which is in it too.
+    const std::string self = paths().cgroup_v2_dir + "/self";
+    CHECK(r.out.find(" cgroup v2: " + self + ": delegated to you; 1 other process in it, so none can be enabled") !=
+          std::string::npos);
+    // Alone in a fresh one, as under systemd-run --scope.
+    const std::string scope = hutch::testing::new_v2_scope();
+    auto alone = run_hutch({"doctor"}, {.env = {"XDG_CONFIG_HOME=" + empty.string()}, .cgroup = scope});
+    CHECK(alone.out.find(" cgroup v2: " + scope + ": delegated to you; no other process in it") != std::string::npos);
+    hutch::testing::remove_cgroup_tree(scope);
+  }
   if (paths().cgroup_v1_config_home.empty()) {
     hutch::testing::skip("doctor's cgroup v1 lines: " + paths().cgroup_v1_skip_reason);
   }

@@ -1,12 +1,16 @@
 // Resource limits against the real kernel, as the unprivileged user: the rlimits the
 // payload gets, each verdict and the statistics of the result (docs/limits.md,
-// docs/result.md), under each backend this host offers: cgroup v1 (the harness, as
-// root, delegates a subtree to the test user as an administrator would) and the
-// rlimit fallback. The busybox fixture's sh and the probe are the workloads.
+// docs/result.md), under each backend this host offers: cgroup v2 (the harness, as
+// root, delegates each test process a cgroup as systemd would, and the test starts
+// hutch alone in a fresh one below it), cgroup v1 (the harness delegates a subtree to
+// the test user as an administrator would) and the rlimit fallback. What a host's
+// cgroup v2 lacks (on the CI machine: memory, pids, cpu, cpuset) is skipped, naming
+// what goes untested. The busybox fixture's sh and the probe are the workloads.
 #include <signal.h>
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -28,9 +32,18 @@ struct Run {
   nlohmann::json result;
 };
 
-enum class Backend { Rlimit, CgroupV1 };
+enum class Backend { Rlimit, CgroupV1, CgroupV2 };
 
-// The environment that selects a backend: XDG_CONFIG_HOME with or without cgroups.conf.
+// An XDG_CONFIG_HOME whose hutch/cgroups.conf says `text`.
+std::string config_home(const std::string& name, const std::string& text) {
+  const std::filesystem::path home = paths().work / name;
+  std::filesystem::create_directories(home / "hutch");
+  std::ofstream(home / "hutch/cgroups.conf") << text;
+  return home.string();
+}
+
+// The environment that selects a backend: XDG_CONFIG_HOME with a cgroups.conf. The
+// test process is in a delegated cgroup v2 (fixture.hpp): the others turn it off.
 std::vector<std::string> backend_env(Backend b) {
   if (b == Backend::CgroupV1) {
     if (paths().cgroup_v1_config_home.empty()) {
@@ -38,26 +51,65 @@ std::vector<std::string> backend_env(Backend b) {
     }
     return {"XDG_CONFIG_HOME=" + paths().cgroup_v1_config_home};
   }
-  if (std::filesystem::exists("/etc/hutch/cgroups.conf")) {
-    hutch::testing::skip("rlimit fallback: /etc/hutch/cgroups.conf gives every run cgroups on this host");
-  }
-  const std::filesystem::path empty = paths().work / "config-none";
-  std::filesystem::create_directories(empty);
-  return {"XDG_CONFIG_HOME=" + empty.string()};
+  if (b == Backend::CgroupV2) return {"XDG_CONFIG_HOME=" + config_home("config-v2", "v2 = auto\n")};
+  return {"XDG_CONFIG_HOME=" + config_home("config-rlimit", "v2 = off\n")};
 }
 
-// `hutch run --result FILE LIMITS... -- PAYLOAD...`, with the result parsed.
+// The controllers a run started alone in a fresh cgroup v2 below the test's gets: what
+// the test's delegated cgroup enables for its children.
+std::string v2_controllers() {
+  return hutch::testing::read_text(std::filesystem::path(paths().cgroup_v2_dir) / "cgroup.subtree_control");
+}
+bool v2_has(const std::string& controller) {
+  std::istringstream in(v2_controllers());
+  for (std::string c; in >> c;) {
+    if (c == controller) return true;
+  }
+  return false;
+}
+
+// Skips a cgroup v2 test of `controller` on a host whose cgroup v2 lacks it, saying
+// exactly what is then untested.
+void require_v2_controller(const std::string& controller, const std::string& untested) {
+  if (paths().cgroup_v2_dir.empty()) hutch::testing::skip("cgroup v2: " + paths().cgroup_v2_skip_reason);
+  if (v2_has(controller)) return;
+  const std::filesystem::path dir(paths().cgroup_v2_dir);
+  std::string mount = dir.parent_path().parent_path().string();
+  std::string root = hutch::testing::read_text(mount + "/cgroup.controllers");
+  while (!root.empty() && root.back() == '\n') root.pop_back();
+  hutch::testing::skip("cgroup v2 here has no " + controller + " controller (only [" + root + "] in " + mount +
+                       "/cgroup.controllers): " + untested + " untested on this machine");
+}
+
+// `hutch run --result FILE LIMITS... -- PAYLOAD...`, with the result parsed. Under
+// cgroup v2 hutch starts alone in a fresh cgroup (as under systemd-run --scope), which
+// it must leave as it found it.
 Run limited(const std::vector<std::string>& payload, std::vector<std::string> limits,
             Backend backend = Backend::Rlimit) {
   const std::string file = (paths().work / "limits-result.json").string();
   std::filesystem::remove(file);
   limits.insert(limits.begin(), {"--result", file});
-  Run run{run_hutch(run_args(payload, limits), {.env = backend_env(backend)}), {}};
+  hutch::testing::RunOptions options{.env = backend_env(backend)};
+  if (backend == Backend::CgroupV2) options.cgroup = hutch::testing::new_v2_scope();
+  Run run{run_hutch(run_args(payload, limits), options), {}};
   run.result = nlohmann::json::parse(hutch::testing::read_text(file));
+  if (!options.cgroup.empty()) {
+    INFO(options.cgroup);
+    CHECK(hutch::testing::cgroup_children(options.cgroup).empty());
+    CHECK(hutch::testing::read_text(options.cgroup + "/cgroup.subtree_control").find_first_not_of("\n") == std::string::npos);
+    hutch::testing::remove_cgroup_tree(options.cgroup);
+  }
   return run;
 }
 
-std::string backend_name(Backend b) { return b == Backend::CgroupV1 ? "cgroup-v1" : "rlimit"; }
+std::string backend_name(Backend b) {
+  return b == Backend::CgroupV2 ? "cgroup-v2" : b == Backend::CgroupV1 ? "cgroup-v1" : "rlimit";
+}
+// Where this backend puts the pids and memory controllers (v2 only where offered).
+std::string pids_backend(Backend b) {
+  return b == Backend::CgroupV2 && !v2_has("pids") ? "rlimit" : backend_name(b);
+}
+bool has_memory_cgroup(Backend b) { return b == Backend::CgroupV1 || (b == Backend::CgroupV2 && v2_has("memory")); }
 
 // One line of /proc/self/limits inside the sandbox, e.g. "Max open files 10 10 files".
 std::string limit_line(const std::string& limits, const std::string& name) {
@@ -102,25 +154,27 @@ TEST_CASE("limits: a value above the user's hard limit is refused, naming it", "
   CHECK(r.result["status"] == "setup-error");
 }
 
-TEST_CASE("limits: wall time ends the whole sandbox, children included", "[integration][limits]") {
-  auto r = limited({"/bin/sh", "-c", "sleep 100 & sleep 100 & sleep 100; wait"}, {"--wall-time", "300ms"});
+namespace {
+
+// The verdicts and statistics, once per backend.
+void wall_time_ends_everything(Backend b) {
+  auto r = limited({"/bin/sh", "-c", "sleep 100 & sleep 100 & sleep 100; wait"}, {"--wall-time", "300ms"}, b);
   CHECK(r.r.exit_code == kKilledStatus);
   CHECK(r.result["status"] == "wall-time-limit");
   CHECK(r.result["run_time_ms"].get<long>() >= 300);
   CHECK(r.r.err == "hutch: wall-time limit: the run was stopped after 300 ms\n");
+  CHECK(hutch::testing::wait_until_gone("sleep 100 & sleep 100 & sleep 100; wait"));
   // Within the limit: ok.
-  auto ok = limited({"/bin/true"}, {"--wall-time", "10s"});
+  auto ok = limited({"/bin/true"}, {"--wall-time", "10s"}, b);
   CHECK(ok.result["status"] == "ok");
 }
 
-namespace {
-
-// The verdicts and statistics, once per backend.
 void spinning_children_hit_the_cpu_limit(Backend b) {
-  // Two processes that would spin for 100 s: the limit stops the run. Under cgroup v1
-  // the supervisor samples the total every 50 ms (a tenth of the limit): at most
-  // 500 ms + 2 CPUs x 50 ms, plus scheduling. Under rlimits each process is stopped by
-  // its own RLIMIT_CPU of 1 s: the total is about 2 s (docs/limits.md).
+  // Two processes that would spin for 100 s: the limit stops the run. Under a cgroup
+  // (v2's cpu.stat, v1's cpuacct.usage) the supervisor samples the total every 50 ms
+  // (a tenth of the limit): at most 500 ms + 2 CPUs x 50 ms, plus scheduling. Under
+  // rlimits each process is stopped by its own RLIMIT_CPU of 1 s: the total is about
+  // 2 s (docs/limits.md).
   auto r = limited({"/bin/sh", "-c", "/probe spin 100000 & /probe spin 100000 & wait"},
                    {"--cpu-time", "500ms", "--wall-time", "60s"}, b);
   CHECK(r.result["status"] == "time-limit");
@@ -128,7 +182,7 @@ void spinning_children_hit_the_cpu_limit(Backend b) {
   CHECK(r.result["limits"]["cpu_time"]["backend"] == backend_name(b));
   const long cpu = r.result["cpu_time_ms"].get<long>();
   CHECK(cpu > 500);
-  CHECK(cpu < (b == Backend::CgroupV1 ? 900 : 2600));
+  CHECK(cpu < (b == Backend::Rlimit ? 2600 : 900));
   // Two children of 900 ms each, neither over the limit alone (nor stopped by its
   // RLIMIT_CPU of 2 s): together they are, and the verdict counts both.
   auto two = limited({"/bin/sh", "-c", "/probe spin 900 & /probe spin 900 & wait"},
@@ -154,16 +208,25 @@ void statistics_are_accurate(Backend b) {
   const double rss = mem.result["max_rss_bytes"].get<double>();
   CHECK(rss >= mib);
   CHECK(rss <= mib * 1.1);
-  if (b == Backend::CgroupV1) {
+  if (has_memory_cgroup(b)) {
     const double peak = mem.result["memory_peak_bytes"].get<double>();
     CHECK(peak >= mib);
     CHECK(peak <= mib * 1.1);
   } else {
     CHECK(mem.result["memory_peak_bytes"].is_null());  // no memory cgroup, no sandbox-wide figure
   }
+  // The probe and 7 threads: 8 tasks at once (hutch's init left out), exactly.
+  auto threads = limited({"/probe", "threads", "7"}, {}, b);
+  CHECK(threads.r.out == "started 7 threads\n");
+  if (pids_backend(b) == "rlimit") {
+    CHECK(threads.result["processes_peak"].is_null());  // no pids cgroup
+  } else {
+    CHECK(threads.result["processes_peak"] == 8);
+  }
   // A normal run: plausible figures.
   auto r = limited({"/bin/true"}, {}, b);
   CHECK(r.result["status"] == "ok");
+  if (pids_backend(b) != "rlimit") CHECK(r.result["processes_peak"] == 1);
   CHECK(r.result["cpu_time_ms"].get<long>() < 1000);
   CHECK(r.result["max_rss_bytes"].get<long>() > 4096);
   CHECK(r.result["max_rss_bytes"].get<long>() < 100L << 20);
@@ -175,7 +238,12 @@ void fork_bomb_is_contained(Backend b) {
   // Every fork past the limit fails; the wall-time limit ends the bomb; nothing is left.
   auto r = limited({"/bin/sh", "-c", "b() { b | b & }; b; sleep 10"}, {"--processes", "20", "--wall-time", "2s"}, b);
   CHECK(r.result["status"] == "wall-time-limit");
-  CHECK(r.result["limits"]["processes"]["backend"] == backend_name(b));
+  CHECK(r.result["limits"]["processes"]["backend"] == pids_backend(b));
+  if (pids_backend(b) != "rlimit") {
+    // pids.max is 21 with hutch's init: never more than 20 of the command's at once.
+    CHECK(r.result["processes_peak"].get<long>() > 1);
+    CHECK(r.result["processes_peak"].get<long>() <= 20);
+  }
   CHECK(hutch::testing::wait_until_gone("b() { b | b & }; b; sleep 10"));
 }
 
@@ -217,7 +285,82 @@ void descriptors_and_files_are_limited(Backend b) {
   CHECK(fill.r.out.find("1\n1024\t/work/f\n") == 0);
 }
 
+// A CPU quota and a cpuset, from a policy (they have no flags).
+void cpu_quota_and_cpuset_hold(Backend b, const std::string& limits_yaml) {
+  const std::filesystem::path policy = paths().work / "cpus.yaml";
+  std::ofstream(policy) << "version: 1\nlimits: " << limits_yaml << "\n";
+  const std::string status = "/proc/self/status";
+  auto r = limited({"/bin/cat", status}, {"--policy", policy.string()}, b);
+  if (b == Backend::Rlimit) {
+    CHECK(r.r.exit_code == 125);
+    CHECK(r.r.err.find("needs the cpu") != std::string::npos);
+    CHECK(r.result["status"] == "setup-error");
+    return;
+  }
+  CHECK(r.result["status"] == "ok");
+  if (limits_yaml.find("cpuset") != std::string::npos) {
+    CHECK(r.result["limits"]["cpuset"]["backend"] == backend_name(b));
+    CHECK(r.result["limits"]["cpuset"]["value"] == "0");
+    CHECK(r.r.out.find("Cpus_allowed_list:\t0\n") != std::string::npos);
+  }
+  if (limits_yaml.find("cpus") != std::string::npos) {
+    CHECK(r.result["limits"]["cpus"]["backend"] == backend_name(b));
+    CHECK(r.result["limits"]["cpus"]["value"] == 500);
+  }
+}
+
 }  // namespace
+
+TEST_CASE("limits (rlimit): wall time ends the whole sandbox, children included", "[integration][limits]") {
+  wall_time_ends_everything(Backend::Rlimit);
+}
+TEST_CASE("limits (cgroup v2): wall time ends the whole sandbox, children included", "[integration][limits]") {
+  wall_time_ends_everything(Backend::CgroupV2);
+}
+TEST_CASE("limits (cgroup v2): spinning children give time-limit within the sampling bound", "[integration][limits]") {
+  spinning_children_hit_the_cpu_limit(Backend::CgroupV2);
+}
+TEST_CASE("limits (cgroup v2): CPU time and memory statistics are accurate", "[integration][limits]") {
+  statistics_are_accurate(Backend::CgroupV2);
+}
+TEST_CASE("limits (cgroup v2): a fork bomb is contained", "[integration][limits]") {
+  fork_bomb_is_contained(Backend::CgroupV2);
+}
+TEST_CASE("limits (cgroup v2): a thread bomb is contained", "[integration][limits]") {
+  thread_bomb_is_contained(Backend::CgroupV2);
+}
+TEST_CASE("limits (cgroup v2): an output flood gives output-limit", "[integration][limits]") {
+  output_flood_gives_output_limit(Backend::CgroupV2);
+}
+TEST_CASE("limits (rlimit): cpus and cpuset are refused", "[integration][limits]") {
+  cpu_quota_and_cpuset_hold(Backend::Rlimit, "{cpus: 0.5}");
+}
+TEST_CASE("limits (cgroup v1): cpus and cpuset are in force", "[integration][limits]") {
+  cpu_quota_and_cpuset_hold(Backend::CgroupV1, "{cpus: 0.5, cpuset: \"0\"}");
+}
+TEST_CASE("limits (cgroup v2): cpus is in force (cpu.max)", "[integration][limits]") {
+  require_v2_controller("cpu", "cpu.max (limits.cpus)");
+  cpu_quota_and_cpuset_hold(Backend::CgroupV2, "{cpus: 0.5}");
+}
+TEST_CASE("limits (cgroup v2): cpuset is in force (cpuset.cpus)", "[integration][limits]") {
+  require_v2_controller("cpuset", "cpuset.cpus (limits.cpuset)");
+  cpu_quota_and_cpuset_hold(Backend::CgroupV2, "{cpuset: \"0\"}");
+}
+TEST_CASE("limits (cgroup v2): a memory hog gives memory-limit (memory.max, memory.events)", "[integration][limits]") {
+  require_v2_controller("memory", "memory.max, memory.swap.max, memory.peak and the memory-limit verdict from "
+                                  "memory.events");
+  auto r = limited({"/probe", "alloc", "200"}, {"--memory", "64M"}, Backend::CgroupV2);
+  CHECK(r.result["status"] == "memory-limit");
+  CHECK(r.r.exit_code == kKilledStatus);
+  CHECK(r.result["limits"]["memory"]["backend"] == "cgroup-v2");
+  CHECK(r.result["limits"]["swap"]["value"] == 0);  // memory.swap.max = 0
+  CHECK(r.r.err.find("hutch: memory limit: the kernel killed ") != std::string::npos);
+  CHECK(r.result["memory_peak_bytes"].get<double>() <= 64.0 * 1024 * 1024);
+}
+TEST_CASE("limits (cgroup v2): pids.max contains a fork bomb, pids.peak says how far it got", "[integration][limits]") {
+  require_v2_controller("pids", "pids.max and pids.peak (limits.processes, processes_peak)");
+  fork_bomb_is_contained(Backend::CgroupV2);  // with pids on v2, it expects backend cgroup-v2
+}
 
 TEST_CASE("limits (rlimit): spinning children give time-limit", "[integration][limits]") {
   spinning_children_hit_the_cpu_limit(Backend::Rlimit);

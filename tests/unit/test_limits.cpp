@@ -1,8 +1,11 @@
-// Which mechanism enforces each limit (limits/limits.cpp), and the cgroup delegation
-// file (cgroup/config.cpp). Pure: no cgroup is touched.
+// Which mechanism enforces each limit (limits/limits.cpp) on hosts with cgroup v2, v1,
+// both or neither, and the cgroup delegation file (cgroup/config.cpp). Pure: no cgroup
+// is touched.
 #include <sys/resource.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+
+#include <set>
 
 #include <catch2/catch.hpp>
 
@@ -20,6 +23,13 @@ limits::HostLimits v1_host(std::initializer_list<cgroup::Controller> controllers
   limits::HostLimits h;
   for (cgroup::Controller c : controllers) h.delegation.v1_dirs[c] = std::string("/sys/fs/cgroup/x/hutch/u");
   h.delegation.memsw = memsw;
+  return h;
+}
+
+// A cgroup v2 delegation as detection makes it (cgroup/parse.cpp).
+limits::HostLimits v2_host(std::set<cgroup::Controller> offered, std::size_t others, bool swap = true) {
+  limits::HostLimits h;
+  h.delegation.v2 = cgroup::V2Delegation{"/sys/fs/cgroup/user.slice/run-r1.scope", std::move(offered), others, swap};
   return h;
 }
 
@@ -51,7 +61,7 @@ TEST_CASE("limits: a delegated cgroup takes memory, processes and CPU time from 
   const limits::LimitsPlan p = limits::plan_limits(l, v1_host({C::Memory, C::Pids, C::Cpu, C::Cpuacct, C::Cpuset}), true);
   REQUIRE(p.cgroup);
   CHECK(p.cgroup->memory == 64u << 20);
-  CHECK(p.cgroup->memory_and_swap == 80u << 20);
+  CHECK(p.cgroup->swap == 16u << 20);  // v1 writes memsw = memory + swap
   CHECK(p.cgroup->pids_max == 11);  // init counts
   CHECK(p.cgroup->cpus_millis == 1500);
   CHECK(p.cgroup->cpuset == "0");
@@ -81,8 +91,8 @@ TEST_CASE("limits: without a delegation, rlimits, and what only a cgroup does is
   limits::HostLimits h = v1_host({cgroup::Controller::Memory}, false);
   h.swap_active = true;
   CHECK_THROWS_WITH(limits::plan_limits(m, h, false), StartsWith("limits.swap: this machine has swap but no swap "
-                                                                   "accounting (memory.memsw), so swap cannot be "
-                                                                   "limited (0 unless given)"));
+                                                                   "accounting (v1 memory.memsw, v2 memory.swap.max), "
+                                                                   "so swap cannot be limited (0 unless given)"));
   // Preferred: memory is limited, swap is not, and the plan says so.
   const limits::LimitsPlan without_swap = limits::plan_limits(m, h, false, {"limits.swap"});
   CHECK(applied(without_swap, "memory")->backend == "cgroup-v1");
@@ -90,7 +100,93 @@ TEST_CASE("limits: without a delegation, rlimits, and what only a cgroup does is
   REQUIRE(without_swap.missing.size() == 1);
   CHECK(without_swap.missing[0].key == "limits.swap");
   h.swap_active = false;
-  CHECK_FALSE(limits::plan_limits(m, h, false).cgroup->memory_and_swap);
+  CHECK_FALSE(limits::plan_limits(m, h, false).cgroup->swap);
+}
+
+TEST_CASE("limits: hutch alone in a delegated cgroup v2 puts every cgroup limit there", "[unit][limits]") {
+  using C = cgroup::Controller;
+  policy::Limits l;
+  l.memory = 64u << 20;
+  l.processes = 10;
+  l.cpu_time = std::chrono::milliseconds(500);
+  l.cpus_millis = 1500;
+  l.cpuset = "0-1";
+  const limits::LimitsPlan p = limits::plan_limits(l, v2_host({C::Memory, C::Pids, C::Cpu, C::Cpuset}, 0), true);
+  REQUIRE(p.cgroup);
+  CHECK(p.cgroup->memory == 64u << 20);
+  CHECK(p.cgroup->swap == 0u);  // swap off unless asked: memory.swap.max = 0
+  CHECK(p.cgroup->pids_max == 11);
+  CHECK(p.cgroup->cpus_millis == 1500);
+  CHECK(p.cgroup->cpuset == "0-1");
+  CHECK(p.cpu_time_by_cgroup);
+  for (const char* key : {"memory", "swap", "processes", "cpu_time", "cpus", "cpuset"}) {
+    INFO(key);
+    CHECK(applied(p, key)->backend == "cgroup-v2");
+  }
+  CHECK_FALSE(has_rlimit(p, RLIMIT_AS));
+  // Swap asked for: memory.swap.max is the swap alone (v1's memsw adds the memory).
+  l.swap = 16u << 20;
+  CHECK(limits::plan_limits(l, v2_host({C::Memory, C::Pids, C::Cpu, C::Cpuset}, 0), true).cgroup->swap == 16u << 20);
+}
+
+TEST_CASE("limits: a cgroup v2 shared with other processes gives CPU time only", "[unit][limits]") {
+  using C = cgroup::Controller;
+  policy::Limits l;
+  l.memory = 64u << 20;
+  l.processes = 10;
+  l.cpu_time = std::chrono::milliseconds(500);
+  const limits::HostLimits shared = v2_host({C::Memory, C::Pids, C::Cpu, C::Cpuset}, 3);
+  const limits::LimitsPlan p = limits::plan_limits(l, shared, true);
+  REQUIRE(p.cgroup);  // a leaf all the same: CPU time, placement, clean-up
+  CHECK_FALSE(p.cgroup->memory);
+  CHECK_FALSE(p.cgroup->pids_max);
+  CHECK(applied(p, "memory")->backend == "rlimit");
+  CHECK(applied(p, "processes")->backend == "rlimit");
+  CHECK(applied(p, "cpu_time")->backend == "cgroup-v2");  // cpu.stat needs no controller
+  CHECK(p.cpu_time_by_cgroup);
+  CHECK(has_rlimit(p, RLIMIT_AS));
+  l.cpus_millis = 500;
+  CHECK_THROWS_WITH(limits::plan_limits(l, shared, true), StartsWith("limits.cpus: it needs the cpu controller"));
+}
+
+TEST_CASE("limits: on a hybrid host, v1 controllers and v2 CPU time", "[unit][limits]") {
+  using C = cgroup::Controller;
+  // This project's CI machine with both delegations: v2 offers none of the controllers.
+  limits::HostLimits h = v1_host({C::Memory, C::Pids, C::Cpu, C::Cpuacct, C::Cpuset});
+  h.delegation.v2 = v2_host({}, 0).delegation.v2;
+  policy::Limits l;
+  l.memory = 64u << 20;
+  l.processes = 10;
+  l.cpu_time = std::chrono::milliseconds(500);
+  l.cpus_millis = 1000;
+  l.cpuset = "0";
+  const limits::LimitsPlan p = limits::plan_limits(l, h, true);
+  CHECK(applied(p, "memory")->backend == "cgroup-v1");
+  CHECK(applied(p, "processes")->backend == "cgroup-v1");
+  CHECK(applied(p, "cpus")->backend == "cgroup-v1");
+  CHECK(applied(p, "cpuset")->backend == "cgroup-v1");
+  CHECK(applied(p, "cpu_time")->backend == "cgroup-v2");
+  CHECK(h.delegation.backend(C::Cpuacct) == cgroup::Backend::V2);
+  // Were memory on v2 as well (it cannot be on both), v2 would have it.
+  h.delegation.v2->offered = {C::Memory};
+  CHECK(h.delegation.backend(C::Memory) == cgroup::Backend::V2);
+  CHECK(h.delegation.backend(C::Pids) == cgroup::Backend::V1);
+}
+
+TEST_CASE("limits: cgroup v2 without swap accounting", "[unit][limits]") {
+  policy::Limits m;
+  m.memory = 64u << 20;
+  limits::HostLimits h = v2_host({cgroup::Controller::Memory}, 0, false);
+  h.swap_active = true;
+  CHECK_THROWS_WITH(limits::plan_limits(m, h, false), StartsWith("limits.swap: this machine has swap but no swap "
+                                                                   "accounting (v1 memory.memsw, v2 memory.swap.max)"));
+  h.swap_active = false;
+  const limits::LimitsPlan p = limits::plan_limits(m, h, false);
+  CHECK(p.cgroup->memory == 64u << 20);
+  CHECK_FALSE(p.cgroup->swap);
+  CHECK(applied(p, "memory")->backend == "cgroup-v2");
+  // Without any delegation: no cgroup at all.
+  CHECK_FALSE(limits::plan_limits(m, {}, false).cgroup);
 }
 
 TEST_CASE("cgroup config: v1 path expanded and checked, errors name file and line", "[unit][limits]") {
@@ -105,9 +201,19 @@ TEST_CASE("cgroup config: v1 path expanded and checked, errors name file and lin
   CHECK_THROWS_WITH(cgroup::parse_config("\nv1 = hutch/../x\n", "f", "a", 1), StartsWith("f:2: v1: expected a relative "
                                                                                        "path of letters"));
   CHECK_THROWS_WITH(cgroup::parse_config("v1 = a//b\n", "f", "a", 1), StartsWith("f:1: v1: expected a relative path"));
-  CHECK_THROWS_WITH(cgroup::parse_config("v2 = x\n", "f", "a", 1), "f:1: unknown key \"v2\" (expected v1)");
+  CHECK_THROWS_WITH(cgroup::parse_config("v3 = x\n", "f", "a", 1), "f:1: unknown key \"v3\" (expected v1 or v2)");
   CHECK_THROWS_WITH(cgroup::parse_config("v1\n", "f", "a", 1), "f:1: expected KEY = VALUE, got \"v1\"");
   CHECK_THROWS_WITH(cgroup::parse_config("v1 = a\nv1 = b\n", "f", "a", 1), "f:2: v1: given twice");
+  // v2: auto (the default) or off, once.
+  CHECK(cgroup::parse_config("", "f", "a", 1).v2);
+  CHECK(cgroup::parse_config("v2 = auto\n", "f", "a", 1).v2);
+  const cgroup::Config off = cgroup::parse_config("v1 = hutch/${USER}\n  v2=off # not here\n", "f", "a", 1);
+  CHECK_FALSE(off.v2);
+  CHECK(off.v2_line == 2);
+  CHECK(off.v1_path == "hutch/a");
+  CHECK_THROWS_WITH(cgroup::parse_config("v2 = no\n", "f", "a", 1), "f:1: v2: expected auto or off, got \"no\"");
+  CHECK_THROWS_WITH(cgroup::parse_config("v2 = Off\n", "f", "a", 1), "f:1: v2: expected auto or off, got \"Off\"");
+  CHECK_THROWS_WITH(cgroup::parse_config("v2 = off\nv2 = auto\n", "f", "a", 1), "f:2: v2: given twice");
   // A user name that is not a safe path component is refused after expansion.
   CHECK_THROWS(cgroup::parse_config("v1 = hutch/${USER}\n", "f", "..", 1));
   CHECK_THROWS(cgroup::parse_config("v1 = hutch/${USER}\n", "f", "a b", 1));
