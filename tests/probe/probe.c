@@ -136,6 +136,21 @@ static int cmd_write(const char *path) {
   return result(rc);
 }
 
+/* Opens PATH anew with MODE: r, w, rw, or wt (write, truncating). For /proc/self/fd/N
+ * this is a reopen of fd N, checked against the file as if by path (proc(5)). */
+static int cmd_reopen(const char *path, const char *mode) {
+  int flags;
+  if (!strcmp(mode, "r")) flags = O_RDONLY;
+  else if (!strcmp(mode, "w")) flags = O_WRONLY;
+  else if (!strcmp(mode, "rw")) flags = O_RDWR;
+  else if (!strcmp(mode, "wt")) flags = O_WRONLY | O_TRUNC;
+  else return printf("bad mode %s\n", mode), 2;
+  int fd = open(path, flags | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return print_errno(errno);
+  close(fd);
+  return result(0);
+}
+
 static int cmd_read(const char *path) {
   FILE *f = fopen(path, "r");
   if (!f) return print_errno(errno);
@@ -407,7 +422,8 @@ static int usage(void) {
   fprintf(stderr,
           "usage: probe status [PID] | fds | pids | netifs | hostname | id | env | mounts |\n"
           "             unshare-user | count-usr1 | stat PATH |\n"
-          "             write PATH | read PATH | count-entries PATH | exit N | kill-self SIG |\n"
+          "             write PATH | read PATH | reopen PATH r|w|rw|wt | count-entries PATH |\n"
+          "             exit N | kill-self SIG |\n"
           "             orphans N | sleepers N | spin MS | alloc MB | hog MB [KIB] | sbrk MB |\n"
           "             threads N | openmax | tiocsti FD | ptrace PID | echo ARG... |\n"
           "             raw NR [ARG...] | int80 NR [ARG...] | x32 NR [ARG...] |\n"
@@ -446,6 +462,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "stat")) return result(stat(arg, &st));
   if (!strcmp(cmd, "write")) return cmd_write(arg);
   if (!strcmp(cmd, "read")) return cmd_read(arg);
+  if (!strcmp(cmd, "reopen")) return argc > 3 ? cmd_reopen(arg, argv[3]) : usage();
   if (!strcmp(cmd, "count-entries")) return cmd_count_entries(arg);
   if (!strcmp(cmd, "exit")) return atoi(arg);
   if (!strcmp(cmd, "kill-self")) return raise(atoi(arg)), 0;
