@@ -89,6 +89,18 @@ void pivot_root(const char* new_root, const char* put_old) {
   if (::syscall(SYS_pivot_root, new_root, put_old) != 0) throw_sys("pivot_root", new_root);
 }
 
+long landlock_create_ruleset(const void* attr, std::size_t size, std::uint32_t flags) noexcept {
+  return ::syscall(SYS_landlock_create_ruleset, attr, size, flags);
+}
+
+long landlock_add_rule(int ruleset_fd, int rule_type, const void* attr, std::uint32_t flags) noexcept {
+  return ::syscall(SYS_landlock_add_rule, ruleset_fd, rule_type, attr, flags);
+}
+
+long landlock_restrict_self(int ruleset_fd, std::uint32_t flags) noexcept {
+  return ::syscall(SYS_landlock_restrict_self, ruleset_fd, flags);
+}
+
 void pidfd_send_signal(int pidfd, int sig) {
   // Raw syscall: glibc 2.36's <sys/pidfd.h> lacks extern "C" and cannot be linked from C++.
   if (::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) != 0 && errno != ESRCH) {

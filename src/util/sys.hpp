@@ -45,6 +45,12 @@ CloneResult clone3_with_pidfd(std::uint64_t flags, int cgroup_fd = -1);
 
 void pivot_root(const char* new_root, const char* put_old);
 
+// landlock(7)'s calls as the kernel answers them (-1 and errno on failure; glibc 2.36
+// has no wrappers). Async-signal-safe: restrict_self runs where nothing may allocate.
+long landlock_create_ruleset(const void* attr, std::size_t size, std::uint32_t flags) noexcept;
+long landlock_add_rule(int ruleset_fd, int rule_type, const void* attr, std::uint32_t flags) noexcept;
+long landlock_restrict_self(int ruleset_fd, std::uint32_t flags) noexcept;
+
 // Sends sig through the pidfd; a process that has already exited is not an error.
 void pidfd_send_signal(int pidfd, int sig);
 
