@@ -19,6 +19,7 @@
 #include "cli/result.hpp"
 #include "cli/run.hpp"
 #include "cli/specs.hpp"
+#include "landlock/landlock.hpp"
 #include "mount/spec.hpp"
 #include "policy/lookup.hpp"
 #include "policy/merge.hpp"
@@ -345,6 +346,7 @@ runtime::Outcome launch_run(const RunArgs& run) {
   }();
   const runtime::Plan plan = runtime::plan_run(request, host);
   for (const auto& step : plan.mounts) log::debug("plan: {}", mount::describe_step(step));
+  for (const auto& rule : plan.landlock) log::debug("plan: landlock {} {}", rule.path, landlock::describe(rule.access));
   return runtime::launch(plan);
 }
 

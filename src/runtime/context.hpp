@@ -42,6 +42,8 @@ struct ChildContext {
   PayloadShared* shared = nullptr;
   SeccompInstall seccomp;
   StdioFds stdio;
+  // The Landlock ruleset the payload enters (O_CLOEXEC); empty without Landlock.
+  UniqueFd landlock;
 };
 
 // runs in: child (pid 1 of the new pid namespace); never returns

@@ -24,6 +24,7 @@
 #include <fmt/format.h>
 
 #include "caps/caps.hpp"
+#include "landlock/landlock.hpp"
 #include "runtime/context.hpp"
 #include "runtime/pty.hpp"
 #include "seccomp/compile.hpp"
@@ -236,6 +237,18 @@ pid_t spawn_payload(ChildContext& ctx, const PreparedExec& exec, int pty_slave) 
   return pid;
 }
 
+// runs in: init, before the payload exists
+// The files the payload will hold as fds 0-2, by the fds init holds them on: --stdin's
+// file, the output pipes, or hutch's own 0-2 (-1 where the payload opens /dev/null).
+// With -t all three are the sandbox's pty, which the /dev/pts rule covers.
+std::array<landlock::OpenFile, 3> payload_stdio(const ChildContext& ctx) {
+  if (ctx.plan.tty) return {};
+  const StdioFds& s = ctx.stdio;
+  const int in = s.in >= 0 ? s.in : (ctx.plan.interactive ? 0 : -1);
+  return {landlock::OpenFile{in, "stdin"}, landlock::OpenFile{s.out >= 0 ? s.out : 1, "stdout"},
+          landlock::OpenFile{s.err >= 0 ? s.err : 2, "stderr"}};
+}
+
 }  // namespace
 
 PreparedExec prepare_exec(const Plan& plan) {
@@ -273,6 +286,9 @@ void run_init(ChildContext& ctx) {
   void* page = ::mmap(nullptr, sizeof(PayloadShared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (page == MAP_FAILED) throw_sys("mmap", "page shared with the payload");
   ctx.shared = new (page) PayloadShared{};
+  // ORDER: before the capability drop, which could only make opening the rules' paths
+  // (O_PATH: search permission on the way) fail where the mounts themselves worked.
+  ctx.landlock = landlock::build_ruleset(ctx.plan.landlock, payload_stdio(ctx));
   // SECURITY: no capability is left in the sandbox before untrusted code runs in it:
   // the payload inherits these empty sets and no_new_privs, and checks them itself.
   caps::drop_all();
@@ -294,6 +310,7 @@ void run_init(ChildContext& ctx) {
   }
   pty.master.reset();
   pty.slave.reset();
+  ctx.landlock.reset();
   log::set_fd(-1);  // init logs no more: a log line would allocate
   shed_fds(null.get(), {ctx.sync.fd(), sfd.get(), ctx.error_write.get(), -1});
   (void)null.release();  // shed_fds closed it with every other fd not kept

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "caps/caps.hpp"
+#include "landlock/landlock.hpp"
 #include "limits/rlimits.hpp"
 #include "runtime/context.hpp"
 #include "util/error.hpp"
@@ -131,6 +132,9 @@ void payload_main(ChildContext& ctx, const PreparedExec& exec, int pty_slave) no
     // Only lowering: no capability is needed, and a value above the hard limit fails here.
     limits::apply_rlimits(plan.limits.rlimits);
     caps::verify_unprivileged();
+    // ORDER: landlock_restrict_self(2) needs no_new_privs (or CAP_SYS_ADMIN, gone), and
+    // comes before seccomp so that the filter never has to allow Landlock's calls.
+    if (ctx.landlock) landlock::restrict_self(ctx.landlock.get());
     install_seccomp(ctx.seccomp, ctx.shared);
     kind = FailureKind::Exec;
     fail_exec(plan, exec, exec_command(exec));

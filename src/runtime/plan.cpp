@@ -314,6 +314,8 @@ Plan plan_run(const RunRequest& req, const HostFacts& host) {
   plan.root.rootfs = host.rootfs.path.empty() ? HostPath{*pol.rootfs, 0, 0} : host.rootfs;
   plan.mounts = plan_mounts(req, host);
   plan.root.overlay = plan_overlay(plan.mounts, host, plan.root.rootfs.path);
+  // The root is always read-only (mount/assemble.cpp), an overlay root too.
+  plan.landlock = landlock::plan_rules(plan.mounts, false);
   plan.clone_flags = plan_clone_flags(pol.network);
   plan.uid_map = plan_id_map(pol.user.uid, host.uid, "uid");
   plan.gid_map = plan_id_map(pol.user.gid, host.gid, "gid");

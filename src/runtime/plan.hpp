@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "landlock/landlock.hpp"
 #include "limits/limits.hpp"
 #include "mount/spec.hpp"
 #include "ns/userns.hpp"
@@ -54,6 +55,8 @@ SeccompInputs seccomp_inputs(const policy::Policy& pol);
 struct Plan {
   RootPlan root;
   std::vector<MountStep> mounts;  // in order
+  // What the command may do below each mount, for Landlock (landlock/landlock.hpp).
+  std::vector<landlock::Rule> landlock;
   std::uint64_t clone_flags = 0;  // CLONE_NEW* for clone3
   IdMap uid_map;
   IdMap gid_map;

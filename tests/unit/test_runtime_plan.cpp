@@ -310,3 +310,22 @@ TEST_CASE("plan: seccomp rules libseccomp cannot combine are refused, naming the
                     "policy: seccomp: libseccomp cannot combine the rules for dup3 (conditions that overlap with "
                     "different actions); simplify them");
 }
+
+TEST_CASE("plan: Landlock rules mirror the mounts", "[unit][plan]") {
+  using namespace hutch::landlock;
+  Plan p = plan_run(request({bind("/data", "/work"), bind("/src", "/src", true), bind("/x.conf", "/etc/x.conf")}),
+                    facts({"/work", "/src", "/etc/x.conf"}));
+  std::vector<std::string> paths;
+  for (const Rule& r : p.landlock) paths.push_back(r.path);
+  // /proc/sys and the like, the sealed /dev and --ro-bind /src add nothing to the root's.
+  CHECK(paths == std::vector<std::string>{"/", "/proc", "/dev/null", "/dev/zero", "/dev/full", "/dev/random",
+                                          "/dev/urandom", "/dev/tty", "/dev/pts", "/dev/shm", "/tmp", "/work",
+                                          "/etc/x.conf"});
+  CHECK(p.landlock.front().access == kReadOnly);
+  CHECK(p.landlock[1].access == kProc);
+  CHECK(p.landlock[2].access == (right::kReadFile | right::kWriteFile | right::kIoctlDev));
+  CHECK(p.landlock[9].access == (kAll & ~right::kExecute));  // /dev/shm is noexec
+  CHECK(p.landlock[10].access == kAll);
+  CHECK(p.landlock[11].access == kAll);
+  CHECK(p.landlock[12].access == kFileRights);  // a file: file rights only
+}
