@@ -347,6 +347,7 @@ runtime::Outcome launch_run(const RunArgs& run) {
   const runtime::Plan plan = runtime::plan_run(request, host);
   for (const auto& step : plan.mounts) log::debug("plan: {}", mount::describe_step(step));
   for (const auto& rule : plan.landlock) log::debug("plan: landlock {} {}", rule.path, landlock::describe(rule.access));
+  if (plan.landlock.empty()) log::debug("plan: no landlock (the policy lets nested sandboxes mount)");
   return runtime::launch(plan);
 }
 

@@ -288,7 +288,7 @@ void run_init(ChildContext& ctx) {
   ctx.shared = new (page) PayloadShared{};
   // ORDER: before the capability drop, which could only make opening the rules' paths
   // (O_PATH: search permission on the way) fail where the mounts themselves worked.
-  ctx.landlock = landlock::build_ruleset(ctx.plan.landlock, payload_stdio(ctx));
+  if (!ctx.plan.landlock.empty()) ctx.landlock = landlock::build_ruleset(ctx.plan.landlock, payload_stdio(ctx));
   // SECURITY: no capability is left in the sandbox before untrusted code runs in it:
   // the payload inherits these empty sets and no_new_privs, and checks them itself.
   caps::drop_all();

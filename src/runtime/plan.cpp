@@ -293,6 +293,21 @@ std::vector<MountStep> plan_mounts(const RunRequest& req, const HostFacts& host)
   return steps;
 }
 
+// SECURITY: Landlock forbids every change of the mount tree in its domain (landlock(7),
+// "Filesystem topology modification"), nested mount namespaces included. A policy that
+// lets the command build sandboxes of its own (nested user namespaces, and a call of
+// the mount family allowed by name, which the seccomp baseline otherwise refuses)
+// would be undone by it, so such a run goes without Landlock; its mounts, seccomp
+// filter and every other layer hold as declared.
+bool lets_nested_sandboxes_mount(const policy::Policy& pol) {
+  if (!pol.nested_user_namespaces) return false;
+  constexpr std::array<std::string_view, 5> kTopology{"mount", "umount", "umount2", "pivot_root", "move_mount"};
+  return std::any_of(pol.seccomp.rules.begin(), pol.seccomp.rules.end(), [&](const seccomp::Rule& r) {
+    const bool passes = r.action.kind == seccomp::Action::Kind::Allow || r.action.kind == seccomp::Action::Kind::Log;
+    return passes && std::find(kTopology.begin(), kTopology.end(), r.syscall) != kTopology.end();
+  });
+}
+
 std::uint64_t plan_clone_flags(Network network) {
   std::uint64_t flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
   if (network != Network::Host) flags |= CLONE_NEWNET;
@@ -315,7 +330,7 @@ Plan plan_run(const RunRequest& req, const HostFacts& host) {
   plan.mounts = plan_mounts(req, host);
   plan.root.overlay = plan_overlay(plan.mounts, host, plan.root.rootfs.path);
   // The root is always read-only (mount/assemble.cpp), an overlay root too.
-  plan.landlock = landlock::plan_rules(plan.mounts, false);
+  if (!lets_nested_sandboxes_mount(pol)) plan.landlock = landlock::plan_rules(plan.mounts, false);
   plan.clone_flags = plan_clone_flags(pol.network);
   plan.uid_map = plan_id_map(pol.user.uid, host.uid, "uid");
   plan.gid_map = plan_id_map(pol.user.gid, host.gid, "gid");

@@ -55,7 +55,9 @@ SeccompInputs seccomp_inputs(const policy::Policy& pol);
 struct Plan {
   RootPlan root;
   std::vector<MountStep> mounts;  // in order
-  // What the command may do below each mount, for Landlock (landlock/landlock.hpp).
+  // What the command may do below each mount, for Landlock (landlock/landlock.hpp);
+  // empty when the run goes without Landlock (a policy that lets nested sandboxes
+  // mount, which Landlock would forbid).
   std::vector<landlock::Rule> landlock;
   std::uint64_t clone_flags = 0;  // CLONE_NEW* for clone3
   IdMap uid_map;

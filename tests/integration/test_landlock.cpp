@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -74,4 +75,25 @@ TEST_CASE("landlock: ordinary work runs under the rules", "[integration][landloc
       run_args({"/bin/sh", "-c", "stty size < /dev/tty > /dev/null && stty size < /dev/stdin && echo ok"}, {"-t"}));
   CHECK(t.exit_code == 0);
   CHECK(t.out.find("ok") != std::string::npos);
+}
+
+TEST_CASE("landlock: a policy that lets nested sandboxes mount runs without it", "[integration][landlock]") {
+  require_landlock();
+  // Landlock forbids mounts in its domain, nested mount namespaces included: a policy
+  // asking for them (for bubblewrap or podman inside) gets them, without Landlock.
+  const std::filesystem::path policy = paths().work / "nested-mount.yaml";
+  {
+    std::ofstream(policy) << "version: 1\nextends: default\nnamespaces: {nested_user: true}\n"
+                             "seccomp:\n  allow: [mount]\n";
+  }
+  const std::filesystem::path in = hutch::testing::host_temp_file("nested-stdin.txt", "input\n");
+  auto r = run_hutch(run_args({"/bin/sh", "-c", "/probe nested-mount; /probe reopen /proc/self/fd/0 w"},
+                              {"--policy", policy.string(), "--stdin", in.string()}));
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "OK\nOK\n");
+  // Nested user namespaces alone: the seccomp baseline still refuses mount, Landlock holds.
+  r = run_hutch(run_args({"/bin/sh", "-c", "/probe nested-mount; /probe reopen /proc/self/fd/0 w"},
+                         {"--allow-nested-userns", "--stdin", in.string()}));
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "EPERM\nEACCES\n");
 }

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -346,6 +347,13 @@ static int cmd_env(void) {
 
 static int cmd_unshare_user(void) { return result(unshare(CLONE_NEWUSER)); }
 
+/* What a nested sandbox (bubblewrap, podman) does first: a user and mount namespace of
+ * its own, then a mount in it. Prints OK, or the errno of the step that failed. */
+static int cmd_nested_mount(void) {
+  if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) return print_errno(errno);
+  return result(mount("none", "/tmp", "tmpfs", 0, NULL));
+}
+
 static volatile sig_atomic_t g_signals;
 static void count_signal(int sig) {
   (void)sig;
@@ -421,7 +429,7 @@ static int cmd_with_listener(char **argv) {
 static int usage(void) {
   fprintf(stderr,
           "usage: probe status [PID] | fds | pids | netifs | hostname | id | env | mounts |\n"
-          "             unshare-user | count-usr1 | stat PATH |\n"
+          "             unshare-user | nested-mount | count-usr1 | stat PATH |\n"
           "             write PATH | read PATH | reopen PATH r|w|rw|wt | count-entries PATH |\n"
           "             exit N | kill-self SIG |\n"
           "             orphans N | sleepers N | spin MS | alloc MB | hog MB [KIB] | sbrk MB |\n"
@@ -445,6 +453,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "env")) return cmd_env();
   if (!strcmp(cmd, "mounts")) return cmd_mounts();
   if (!strcmp(cmd, "unshare-user")) return cmd_unshare_user();
+  if (!strcmp(cmd, "nested-mount")) return cmd_nested_mount();
   if (!strcmp(cmd, "count-usr1")) return cmd_count_usr1();
   if (!strcmp(cmd, "hostname")) return uname(&uts) == 0 ? (printf("%s\n", uts.nodename), 0) : print_errno(errno);
   if (!strcmp(cmd, "id")) return printf("uid=%u gid=%u\n", getuid(), getgid()), 0;

@@ -329,3 +329,17 @@ TEST_CASE("plan: Landlock rules mirror the mounts", "[unit][plan]") {
   CHECK(p.landlock[11].access == kAll);
   CHECK(p.landlock[12].access == kFileRights);  // a file: file rights only
 }
+
+TEST_CASE("plan: no Landlock when the policy lets nested sandboxes mount", "[unit][plan]") {
+  using hutch::seccomp::Action;
+  RunRequest req = request();
+  req.policy.nested_user_namespaces = true;
+  CHECK_FALSE(plan_run(req, facts()).landlock.empty());  // mount stays refused by the baseline
+  req.policy.seccomp.rules.push_back({"mount", Action{Action::Kind::Allow, 0}, {}});
+  CHECK(plan_run(req, facts()).landlock.empty());  // Landlock would refuse what the policy allows
+  req.policy.nested_user_namespaces = false;
+  CHECK_FALSE(plan_run(req, facts()).landlock.empty());  // without capabilities no mount works anyway
+  req.policy.nested_user_namespaces = true;
+  req.policy.seccomp.rules.back().action = Action{Action::Kind::Errno, 1};
+  CHECK_FALSE(plan_run(req, facts()).landlock.empty());
+}
