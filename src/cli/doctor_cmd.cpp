@@ -1,6 +1,6 @@
 // `hutch doctor`: prints what this machine offers, one item a line, and under each
 // missing one what fixes it (docs/doctor.md). Exit status 0 when everything hutch
-// needs to run is there (user namespaces, seccomp), 1 otherwise.
+// needs to run is there (user namespaces, seccomp, an answer from Landlock), 1 otherwise.
 #include <pwd.h>
 #include <unistd.h>
 
@@ -34,7 +34,7 @@ int doctor_command(std::span<char* const> args) {
                                                                           : "info";
     std::cout << fmt::format("{:<8} {}: {}\n", mark, f.name, f.detail);
     if (!f.fix.empty()) std::cout << fmt::format("         fix: {}\n", f.fix);
-    if (f.state == doctor::Finding::State::Missing && (f.name == "user namespaces" || f.name == "seccomp")) status = 1;
+    if (f.state == doctor::Finding::State::Missing && f.blocks_runs) status = 1;
   }
   return status;
 }

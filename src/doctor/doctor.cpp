@@ -1,6 +1,5 @@
 #include "doctor/doctor.hpp"
 
-#include <linux/landlock.h>
 #include <sched.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -17,6 +16,7 @@
 
 #include "cgroup/cgroup.hpp"
 #include "cgroup/config.hpp"
+#include "landlock/landlock.hpp"
 #include "util/error.hpp"
 
 namespace hutch::doctor {
@@ -66,6 +66,7 @@ Finding user_namespaces() {
   const std::string restrict_apparmor = read_first_line("/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
   if (err != 0) {
     f.state = State::Missing;
+    f.blocks_runs = true;
     f.detail = fmt::format("unshare(CLONE_NEWUSER) fails: {}", describe_errno(err));
     if (read_first_line("/proc/sys/kernel/unprivileged_userns_clone") == "0") {
       f.fix = "sudo sysctl -w kernel.unprivileged_userns_clone=1 (and put it in /etc/sysctl.d/ to keep it)";
@@ -78,6 +79,7 @@ Finding user_namespaces() {
   if (restrict_apparmor == "1") {
     // Ubuntu 23.10+: the namespace is created, but without capabilities inside.
     f.state = State::Missing;
+    f.blocks_runs = true;
     f.detail += ", but AppArmor restricts them (kernel.apparmor_restrict_unprivileged_userns=1)";
     f.fix = "sudo install -m 644 scripts/system/apparmor.d/hutch /etc/apparmor.d/hutch && sudo apparmor_parser -r "
             "/etc/apparmor.d/hutch (edit the path of hutch in it first)";
@@ -89,7 +91,7 @@ Finding seccomp_check() {
   const std::string path = "/proc/sys/kernel/seccomp/actions_avail";
   if (!file_has_word(path, "user_notif") || !file_has_word(path, "kill_process")) {
     return {State::Missing, "seccomp", fmt::format("{} lacks user_notif or kill_process", path),
-            "a kernel of 5.0 or later built with CONFIG_SECCOMP_FILTER"};
+            "a kernel of 5.0 or later built with CONFIG_SECCOMP_FILTER", true};
   }
   return {State::Ok, "seccomp", "filters with user notification (kill names the call)", ""};
 }
@@ -109,13 +111,24 @@ Finding overlay_check() {
   return {State::Ok, "overlayfs", "mountable in a user namespace (mount points for binds missing from a root)", ""};
 }
 
+// Runs use Landlock where the kernel has it, and fail when it cannot be asked
+// (runtime/init.cpp); without it they go on, confined by their mounts alone.
 Finding landlock_check() {
-  const long abi = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
-  if (abi < 0) {
-    return {State::Missing, "Landlock", fmt::format("not available: {}", describe_errno(errno)),
-            "boot with Landlock among the LSMs (lsm=landlock,... on the kernel command line)"};
+  int abi = 0;
+  try {
+    abi = landlock::abi_version();
+  } catch (const Error& e) {
+    return {State::Missing, "Landlock", fmt::format("{}: every run fails at this step", e.message()),
+            "allow landlock_create_ruleset to hutch (a seccomp filter around it refuses it)", true};
   }
-  return {State::Ok, "Landlock", fmt::format("ABI version {}", abi), ""};
+  if (abi == 0) {
+    return {State::Missing, "Landlock", "not in this kernel: runs go without it, confined by their mounts alone",
+            "boot with Landlock among the LSMs (lsm=landlock,... on the kernel command line), a kernel of 5.13 or later"};
+  }
+  std::string detail = fmt::format("ABI version {}: runs confine the command's file access to the mount plan", abi);
+  const landlock::Access lacking = landlock::kAll & ~landlock::known_access(abi);
+  if (lacking != 0) detail += fmt::format(" (without {}, which newer kernels add)", landlock::describe(lacking));
+  return {State::Ok, "Landlock", detail, ""};
 }
 
 std::string names(const std::set<cgroup::Controller>& controllers) {

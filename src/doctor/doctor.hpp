@@ -16,6 +16,7 @@ struct Finding {
   std::string name;    // "user namespaces"
   std::string detail;  // what was found
   std::string fix;     // the command or file that fixes it; "" when nothing to do
+  bool blocks_runs = false;  // missing, and no run can start (`hutch doctor` exits 1)
 };
 
 std::vector<Finding> examine(const std::string& user, uid_t uid);

@@ -22,6 +22,10 @@ TEST_CASE("doctor: reports what the machine offers, with a fix for what is missi
   CHECK(r.out.find("ok       seccomp: filters with user notification") != std::string::npos);
   CHECK(r.out.find(" overlayfs: ") != std::string::npos);
   CHECK(r.out.find(" Landlock: ") != std::string::npos);
+  // Where the kernel has Landlock, runs use it (tests/integration/test_landlock.cpp).
+  if (r.out.find("ok       Landlock: ") != std::string::npos) {
+    CHECK(r.out.find(": runs confine the command's file access to the mount plan") != std::string::npos);
+  }
   CHECK(r.out.find(" cgroup v2: ") != std::string::npos);
   if (!paths().cgroup_v2_dir.empty()) {
     // The cgroup v2 the harness delegated to this test process, which is in it too.
