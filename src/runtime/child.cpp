@@ -15,17 +15,18 @@
 //     make / private, assemble the root, pivot_root, detach the old root, seal it
 //     read-only, set the hostname and loopback.
 //  5. init (the child, from here on): open the pty (-t), prepare the command's argv and
-//     envp, build the Landlock ruleset (the plan's rules, each path opened; skipped
-//     when the kernel has no Landlock), drop every capability set and set
-//     no_new_privs, receive the seccomp program, wait for sync #1, start the payload (CLONE_VM|CLONE_VFORK|CLONE_FILES:
-//     init sleeps until execve), pass the seccomp listener the payload left in the
-//     shared fd table to the supervisor (SeccompListener), point its own stdio at
-//     /dev/null, close its copy of the error pipe and stay as the init.
-//  6. payload: reset signals, setsid, stdio, chdir, close every fd but 0-2 on exec,
-//     rlimits, check that no capability is left and no_new_privs is set, enter the
-//     Landlock ruleset, install the seccomp filter (with a listener when its kill
-//     action notifies), execve. Success closes
-//     the error pipe on exec (sync #2: EOF means it runs); a failure writes
+//     envp, build the Landlock ruleset (the plan's rules, each path opened; none when
+//     the kernel has no Landlock), drop every capability set and set no_new_privs,
+//     receive the seccomp program, wait for sync #1, start the payload
+//     (CLONE_VM|CLONE_VFORK|CLONE_FILES: init sleeps until execve), pass the seccomp
+//     listener the payload left in the shared fd table to the supervisor
+//     (SeccompListener), point its own stdio at /dev/null, close its copy of the error
+//     pipe and stay as the init.
+//  6. payload: stay non-dumpable (saying so itself), reset signals, setsid, stdio,
+//     chdir, close every fd but 0-2 on exec, rlimits, check that no capability is left
+//     and no_new_privs is set, enter the Landlock ruleset, install the seccomp filter
+//     (with a listener when its kill action notifies), execve. Success closes the
+//     error pipe on exec (sync #2: EOF means it runs); a failure writes
 //     {kind, errno, text} to it.
 #include <fcntl.h>
 #include <signal.h>

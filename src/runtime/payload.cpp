@@ -10,6 +10,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -124,6 +125,13 @@ void payload_main(ChildContext& ctx, const PreparedExec& exec, int pty_slave) no
   FailureKind kind = FailureKind::Setup;
   try {
     const Plan& plan = ctx.plan;
+    // SECURITY: until execve this process is hutch's code, holding hutch's fds (the
+    // sync channel, the error pipe, the Landlock ruleset) and, with CLONE_VM, init's
+    // memory: not dumpable, so no process of the sandbox may ptrace it or read its
+    // /proc/PID/mem (ptrace(2), "ptrace access mode checking"). It inherits that from
+    // init already (the same mm, or a copy whose dumpability dup_mm keeps); it says so
+    // itself, whatever started it. execve(2) gives the command the kernel's default.
+    if (::prctl(PR_SET_DUMPABLE, 0) != 0) throw_sys("prctl", "PR_SET_DUMPABLE");
     reset_signals(plan);
     setup_session_and_stdio(plan, ctx.stdio, pty_slave);
     if (::chdir(plan.workdir.c_str()) != 0) throw_sys("chdir to workdir", plan.workdir);
