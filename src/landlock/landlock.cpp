@@ -138,8 +138,8 @@ Access access_for_open_file(mode_t mode, int open_flags) {
   Access a = 0;
   const int acc = open_flags & O_ACCMODE;
   if (acc == O_RDONLY || acc == O_RDWR) a |= right::kReadFile;
-  // An fd open for writing can be ftruncate(2)d already (Landlock checks truncation of
-  // files opened before landlock_restrict_self(2) never), so a reopen may truncate.
+  // An fd open for writing can be ftruncate(2)d already (Landlock never checks files
+  // opened before landlock_restrict_self(2)), so a reopen may truncate too.
   if (acc == O_WRONLY || acc == O_RDWR) a |= right::kWriteFile | (device ? 0 : right::kTruncate);
   // Its ioctls the open fd allows already; a reopened terminal needs them (tcgetattr).
   if (device) a |= right::kIoctlDev;

@@ -26,11 +26,6 @@
 #include "mount/spec.hpp"
 #include "util/fd.hpp"
 
-namespace hutch::landlock {
-
-// A set of LANDLOCK_ACCESS_FS_* rights.
-using Access = std::uint64_t;
-
 // <linux/landlock.h> of Debian 12 stops at ABI 2; the rights of later ABIs hutch uses.
 #ifndef LANDLOCK_ACCESS_FS_TRUNCATE
 #define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)  // ABI 3, Linux 6.2
@@ -38,6 +33,11 @@ using Access = std::uint64_t;
 #ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
 #define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15)  // ABI 5, Linux 6.10
 #endif
+
+namespace hutch::landlock {
+
+// A set of LANDLOCK_ACCESS_FS_* rights.
+using Access = std::uint64_t;
 
 namespace right {
 inline constexpr Access kExecute = LANDLOCK_ACCESS_FS_EXECUTE;
@@ -85,7 +85,7 @@ struct Rule {
 
 // The rules that mirror the mount plan: "/" (read-only unless root_writable), then one
 // per mount still visible, each right the mount allows (noexec drops execute, a file
-// takes file rights only, a /dev/... seal makes its tmpfs read-only). Landlock grants
+// takes file rights only, a seal makes its mount read-only, as /dev's). Landlock grants
 // the union of the rules on a path and its parents, so a rule that adds nothing to its
 // parents' is left out: below a writable mount, a read-only one is as writable for
 // Landlock, and stays read-only through its mount flag. Pure.
@@ -101,7 +101,7 @@ Access known_access(int abi);
 // open everything below it).
 Access access_for_open_file(mode_t mode, int open_flags);
 
-// "read_file,read_dir,execute" (for -vv, tests and messages).
+// "execute,read_file,read_dir" (for -vv, doctor and tests).
 std::string describe(Access access);
 
 // The running kernel's Landlock ABI version, or 0 when it has none (ENOSYS: not built
