@@ -3,6 +3,7 @@
 // the payload would and then (1) calls getppid(2) in a loop, (2) runs a realistic
 // workload (`find /usr -xdev`: getdents64, newfstatat, openat, ...) several times.
 // Prints nanoseconds per call, milliseconds per workload run, and ratios to no filter.
+#include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -46,7 +47,8 @@ void install(const std::optional<hutch::seccomp::Program>& program) {
 template <typename Work>
 double in_child(const std::optional<hutch::seccomp::Program>& program, Work work) {
   int fds[2];
-  if (::pipe(fds) != 0) std::exit(1);
+  // Close-on-exec: the workload's find must not hold the result pipe open.
+  if (::pipe2(fds, O_CLOEXEC) != 0) std::exit(1);
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::close(fds[0]);
@@ -89,6 +91,18 @@ double workload_ms(int runs) {
   return times[times.size() / 2];
 }
 
+// A positive count from the command line, or `fallback` when it is not given.
+long count_arg(int argc, char** argv, int index, long fallback) {
+  if (argc <= index) return fallback;
+  char* end = nullptr;
+  const long value = std::strtol(argv[index], &end, 10);
+  if (*end != '\0' || value < 1) {
+    (void)std::fprintf(stderr, "usage: seccomp_bench [CALLS [ROUNDS]] (positive numbers)\n");
+    std::exit(2);
+  }
+  return value;
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
@@ -97,8 +111,8 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const long calls = argc > 1 ? std::atol(argv[1]) : 1000000;
-  const int rounds = argc > 2 ? std::atoi(argv[2]) : 7;
+  const long calls = count_arg(argc, argv, 1, 1000000);
+  const long rounds = count_arg(argc, argv, 2, 7);
   struct Config {
     const char* name;
     std::optional<hutch::seccomp::Program> program;
@@ -110,7 +124,7 @@ int main(int argc, char** argv) {
                               {"judge", program_of("judge"), {}, {}}};
   // Rounds alternate the configurations, so that drift and caches hit each alike.
   for (const Config& c : configs) in_child(c.program, [&] { return workload_ms(1); });  // warm the dentry cache
-  for (int r = 0; r < rounds; ++r) {
+  for (long r = 0; r < rounds; ++r) {
     for (Config& c : configs) {
       c.ns.push_back(in_child(c.program, [&] { return null_syscall_ns(calls); }));
       c.ms.push_back(in_child(c.program, [&] { return workload_ms(1); }));
@@ -123,7 +137,7 @@ int main(int argc, char** argv) {
     std::printf("%-8s %6zu %12.1f %14.2f %8.2f %8.2f\n", c.name, c.program ? c.program->size() : 0, median(c.ns),
                 median(c.ms), median(c.ns) / base_ns, median(c.ms) / base_ms);
   }
-  std::printf("(medians of %d alternating rounds of %ld getppid calls and one find /usr -xdev each; "
+  std::printf("(medians of %ld alternating rounds of %ld getppid calls and one find /usr -xdev each; "
               "ratios against no filter)\n",
               rounds, calls);
   return 0;

@@ -11,12 +11,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
-
-extern char** environ;
 
 namespace {
 
@@ -43,7 +42,7 @@ double time_once(const Contender& c) {
   const double start = now_ms();
   pid_t pid = 0;
   if (::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) != 0) {
-    std::fprintf(stderr, "startup_timer: cannot start %s\n", argv[0]);
+    (void)std::fprintf(stderr, "startup_timer: cannot start %s\n", argv[0]);
     std::exit(1);
   }
   int status = 0;
@@ -51,7 +50,8 @@ double time_once(const Contender& c) {
   const double elapsed = now_ms() - start;
   ::posix_spawn_file_actions_destroy(&actions);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    std::fprintf(stderr, "startup_timer: %s failed (status %d); run it by hand to see why\n", c.name.c_str(), status);
+    (void)std::fprintf(stderr, "startup_timer: %s failed (status %d); run it by hand to see why\n", c.name.c_str(),
+                       status);
     std::exit(1);
   }
   return elapsed;
@@ -59,7 +59,7 @@ double time_once(const Contender& c) {
 
 double percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
-  return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5)];
+  return v[static_cast<std::size_t>(std::lround(p * static_cast<double>(v.size() - 1)))];
 }
 
 Contender parse(char** begin, char** end) {
@@ -75,22 +75,23 @@ Contender parse(char** begin, char** end) {
 
 int main(int argc, char** argv) {
   if (argc < 6) {
-    std::fprintf(stderr, "usage: startup_timer RUNS NAME_A -- CMD_A... ++ NAME_B -- CMD_B...\n");
+    (void)std::fprintf(stderr, "usage: startup_timer RUNS NAME_A -- CMD_A... ++ NAME_B -- CMD_B...\n");
     return 2;
   }
-  const int runs = std::atoi(argv[1]);
+  char* runs_end = nullptr;
+  const long runs = std::strtol(argv[1], &runs_end, 10);
   char** sep = std::find_if(argv + 2, argv + argc, [](const char* a) { return std::string(a) == "++"; });
   Contender contenders[2] = {parse(argv + 2, sep), parse(sep == argv + argc ? sep : sep + 1, argv + argc)};
-  if (runs < 1 || contenders[0].argv.empty() || contenders[1].argv.empty()) {
-    std::fprintf(stderr, "startup_timer: bad arguments\n");
+  if (*runs_end != '\0' || runs < 1 || runs > 1000000 || contenders[0].argv.empty() || contenders[1].argv.empty()) {
+    (void)std::fprintf(stderr, "startup_timer: bad arguments\n");
     return 2;
   }
   for (Contender& c : contenders) time_once(c);  // warm caches; not counted
-  for (int i = 0; i < runs; ++i) {
+  for (long i = 0; i < runs; ++i) {
     for (Contender& c : contenders) c.ms.push_back(time_once(c));
   }
   for (const Contender& c : contenders) {
-    std::printf("%-12s median %6.2f ms   p10 %6.2f   p90 %6.2f   (%d runs)\n", c.name.c_str(), percentile(c.ms, 0.5),
+    std::printf("%-12s median %6.2f ms   p10 %6.2f   p90 %6.2f   (%ld runs)\n", c.name.c_str(), percentile(c.ms, 0.5),
                 percentile(c.ms, 0.1), percentile(c.ms, 0.9), runs);
   }
   std::printf("ratio %s/%s (medians): %.2f\n", contenders[0].name.c_str(), contenders[1].name.c_str(),

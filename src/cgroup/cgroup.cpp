@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <charconv>
-#include <fstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -93,9 +92,12 @@ void RunCgroup::place(pid_t pid) {
   if (!cpu_on_v1_) return;
   // Read after the move: a little CPU time of after it may be in the figure, so what
   // is taken off the cgroup's total later is never more than the cgroup counted.
-  std::ifstream schedstat("/proc/" + std::to_string(pid) + "/schedstat");
+  // proc(5): the first field of schedstat is the time spent on the CPU, in ns.
+  const std::optional<std::string> schedstat = sys::read_file_if_exists("/proc/" + std::to_string(pid) + "/schedstat");
   std::uint64_t ns = 0;
-  if (schedstat >> ns) cpu_before_placement_ = std::chrono::nanoseconds(ns);
+  if (schedstat && std::from_chars(schedstat->data(), schedstat->data() + schedstat->size(), ns).ec == std::errc()) {
+    cpu_before_placement_ = std::chrono::nanoseconds(ns);
+  }
 }
 
 std::optional<std::chrono::nanoseconds> RunCgroup::cpu_usage() const {

@@ -1,13 +1,13 @@
 #include "cgroup/config.hpp"
 
-#include <cerrno>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
+#include <optional>
+#include <string>
 
 #include <fmt/format.h>
 
 #include "util/error.hpp"
+#include "util/sys.hpp"
 
 namespace hutch::cgroup {
 namespace {
@@ -110,14 +110,14 @@ Config load_config(const std::string& user, uid_t uid) {
   for (const std::string& file : {user_dir.empty() ? std::string() : user_dir + "/hutch/cgroups.conf",
                                   std::string("/etc/hutch/cgroups.conf")}) {
     if (file.empty()) continue;
-    std::ifstream in(file);
-    if (!in) {
-      if (errno == ENOENT || errno == ENOTDIR) continue;
-      throw Error(fmt::format("{}: cannot be read: {}", file, describe_errno(errno)), errno);
+    std::optional<std::string> text;
+    try {
+      text = sys::read_file_if_exists(file);
+    } catch (const Error& e) {
+      throw Error(fmt::format("{}: cannot be read: {}", file, describe_errno(e.sys_errno())), e.sys_errno());
     }
-    std::ostringstream text;
-    text << in.rdbuf();
-    return parse_config(text.str(), file, user, uid);
+    if (!text) continue;
+    return parse_config(*text, file, user, uid);
   }
   return {};
 }

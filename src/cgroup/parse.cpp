@@ -38,11 +38,11 @@ std::string names(const std::set<Controller>& controllers) {
 
 }  // namespace
 
-std::optional<std::string> parse_v2_path(std::string_view text) {
+std::optional<std::string> parse_v2_path(std::string_view proc_pid_cgroup) {
   std::size_t start = 0;
-  while (start < text.size()) {
-    const std::size_t end = std::min(text.find('\n', start), text.size());
-    const std::string_view line = text.substr(start, end - start);
+  while (start < proc_pid_cgroup.size()) {
+    const std::size_t end = std::min(proc_pid_cgroup.find('\n', start), proc_pid_cgroup.size());
+    const std::string_view line = proc_pid_cgroup.substr(start, end - start);
     start = end + 1;
     // "hierarchy-ID:controller-list:cgroup-path"; v2's is "0::PATH" (cgroups(7)).
     if (line.size() > 3 && line.substr(0, 3) == "0::" && line[3] == '/') return std::string(line.substr(3));

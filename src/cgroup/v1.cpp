@@ -38,7 +38,7 @@ V1Run::V1Run(const std::map<Controller, std::string>& parents, const Settings& s
     for (const auto& [c, parent] : parents) {
       remove_stale_runs(parent);
       // cpu and cpuacct may share one hierarchy (cpu,cpuacct): one directory serves both.
-      const std::string dir = parent + "/" + name;
+      const std::string dir = fmt::format("{}/{}", parent, name);
       bool shared = false;
       for (const auto& [other, made] : dirs_) shared |= made == dir;
       if (!shared && ::mkdir(dir.c_str(), 0755) != 0) throw_sys("cgroup: mkdir", dir);

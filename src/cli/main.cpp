@@ -1,7 +1,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <span>
+#include <string>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -35,30 +38,31 @@ constexpr std::string_view kUsage =
 void ensure_stdio_open() {
   for (int fd = 0; fd <= 2; ++fd) {
     if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
-    const int null = ::open("/dev/null", O_RDWR);
+    // open(2) returns the lowest free fd: this one, as those below it are open.
+    const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     if (null < 0) ::_exit(runtime::kExitSetupFailed);
-    if (null != fd) {
-      ::dup2(null, fd);
-      ::close(null);
-    }
+    // On purpose, the one fd hutch makes survive execve: fds 0-2 are the payload's
+    // stdio when hutch does not relay them. dup2(2) would clear FD_CLOEXEC on a copy.
+    const bool inheritable = null == fd ? ::fcntl(fd, F_SETFD, 0) == 0 : ::dup2(null, fd) == fd;
+    if (null != fd) ::close(null);
+    if (!inheritable) ::_exit(runtime::kExitSetupFailed);
   }
 }
 
-}  // namespace
+// Writes the whole text to stdout; false when it could not (a closed pipe, a full disk).
+bool print(std::string_view text) {
+  return std::fwrite(text.data(), 1, text.size(), stdout) == text.size() && std::fflush(stdout) == 0;
+}
 
-int main(int argc, char** argv) {
-  ensure_stdio_open();
-  const std::span<char* const> args(argv, static_cast<std::size_t>(argc));
+int dispatch(std::span<char* const> args) {
   try {
     if (args.size() < 2) throw UsageError{"no command given", ""};
     const std::string_view command = args[1];
     if (command == "-h" || command == "--help" || command == "help") {
-      std::fputs(kUsage.data(), stdout);
-      return 0;
+      return print(kUsage) ? 0 : runtime::kExitSetupFailed;
     }
     if (command == "--version" || command == "version") {
-      std::printf("hutch %s\n", HUTCH_VERSION);
-      return 0;
+      return print(fmt::format("hutch {}\n", HUTCH_VERSION)) ? 0 : runtime::kExitSetupFailed;
     }
     if (command == "run") return run_command(args.subspan(2));
     if (command == "policy") return policy_command(args.subspan(2));
@@ -66,7 +70,8 @@ int main(int argc, char** argv) {
     throw UsageError{fmt::format("unknown command \"{}\"", command), ""};
   } catch (const UsageError& e) {
     const std::string help = e.command.empty() ? "hutch --help" : fmt::format("hutch {} --help", e.command);
-    std::fprintf(stderr, "hutch: %s\nTry '%s'.\n", e.message.c_str(), help.c_str());
+    // Nothing is left to tell when stderr itself fails.
+    (void)std::fprintf(stderr, "hutch: %s\nTry '%s'.\n", e.message.c_str(), help.c_str());
   } catch (const Error& e) {
     // One "hutch: " line per line of the message (a policy's errors come several).
     std::string_view rest = e.message();
@@ -79,6 +84,18 @@ int main(int argc, char** argv) {
     log::error("internal error: {}", e.what());
   }
   return runtime::kExitSetupFailed;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ensure_stdio_open();
+  try {
+    return dispatch(std::span<char* const>(argv, static_cast<std::size_t>(argc)));
+  } catch (...) {
+    // Reporting an error failed in turn (out of memory): the exit status still says so.
+    return runtime::kExitSetupFailed;
+  }
 }
 
 }  // namespace hutch::cli

@@ -7,10 +7,12 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <fstream>
+#include <charconv>
 #include <optional>
 #include <set>
 #include <sstream>
+#include <string_view>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -18,21 +20,21 @@
 #include "cgroup/config.hpp"
 #include "landlock/landlock.hpp"
 #include "util/error.hpp"
+#include "util/sys.hpp"
 
 namespace hutch::doctor {
 namespace {
 
 using State = Finding::State;
 
+// A file that does not exist reads as empty: a kernel without that knob, no /etc/subuid.
 std::string read_first_line(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  return line;
+  const std::optional<std::string> text = sys::read_file_if_exists(path);
+  return text ? text->substr(0, text->find('\n')) : std::string();
 }
 
 bool file_has_word(const std::string& path, const std::string& word) {
-  std::ifstream in(path);
+  std::istringstream in(sys::read_file_if_exists(path).value_or(""));
   std::string w;
   while (in >> w) {
     if (w == word) return true;
@@ -40,11 +42,22 @@ bool file_has_word(const std::string& path, const std::string& word) {
   return false;
 }
 
+// "6.1.0-13-amd64" -> {6, 1}; what is not a number stays 0.
+std::pair<int, int> kernel_version(std::string_view release) {
+  int major = 0;
+  int minor = 0;
+  const char* const end = release.data() + release.size();
+  const auto [rest, ec] = std::from_chars(release.data(), end, major);
+  if (ec == std::errc() && rest != end && *rest == '.') std::from_chars(rest + 1, end, minor);
+  return {major, minor};
+}
+
 std::string on_path(const std::string& name) {
   const char* path = std::getenv("PATH");
   std::istringstream dirs(path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin");
   for (std::string dir; std::getline(dirs, dir, ':');) {
-    const std::string candidate = dir + "/" + name;
+    std::string candidate = dir;
+    candidate.append("/").append(name);
     if (!dir.empty() && ::access(candidate.c_str(), X_OK) == 0) return candidate;
   }
   return "";
@@ -99,8 +112,7 @@ Finding seccomp_check() {
 Finding overlay_check() {
   utsname u{};
   ::uname(&u);
-  int major = 0, minor = 0;
-  std::sscanf(u.release, "%d.%d", &major, &minor);
+  const auto [major, minor] = kernel_version(u.release);
   if (!file_has_word("/proc/filesystems", "overlay")) {
     return {State::Missing, "overlayfs", "not in /proc/filesystems", "sudo modprobe overlay"};
   }
@@ -234,7 +246,7 @@ std::vector<Finding> cgroup_checks(const std::string& user, uid_t uid) {
 Finding id_mapping_check(const std::string& user) {
   const std::string newuidmap = on_path("newuidmap");
   bool ranges = false;
-  std::ifstream subuid("/etc/subuid");
+  std::istringstream subuid(sys::read_file_if_exists("/etc/subuid").value_or(""));
   for (std::string line; std::getline(subuid, line);) ranges |= line.rfind(user + ":", 0) == 0;
   if (newuidmap.empty() || !ranges) {
     return {State::Info, "newuidmap", newuidmap.empty() ? "not installed" : "no range for you in /etc/subuid",

@@ -46,10 +46,10 @@ std::string fs_log(int fs_fd) {
 
 UniqueFd clone_tree(int dirfd, std::string_view path, bool recursive, std::string_view what) {
   const std::string p(path);
-  unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_NO_AUTOMOUNT;
+  unsigned flags = OPEN_TREE_CLONE | AT_NO_AUTOMOUNT;
   if (recursive) flags |= AT_RECURSIVE;
   if (p.empty()) flags |= AT_EMPTY_PATH;
-  const int fd = ::open_tree(dirfd, p.c_str(), flags);
+  const int fd = ::open_tree(dirfd, p.c_str(), flags | OPEN_TREE_CLOEXEC);
   if (fd < 0) throw_sys("clone mount", what);
   return UniqueFd(fd);
 }

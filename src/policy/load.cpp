@@ -384,7 +384,7 @@ std::optional<std::string> Parser::mount_type(const YAML::Node& entry, const std
     error(entry, entry, path + ".type", "missing (expected bind, tmpfs or sysfs)");
     return std::nullopt;
   }
-  const std::optional<std::string> type = string_of(type_node, entry, path + ".type");
+  std::optional<std::string> type = string_of(type_node, entry, path + ".type");
   if (type && *type != "bind" && *type != "tmpfs" && *type != "sysfs") {
     error(type_node, entry, path + ".type", fmt::format("expected bind, tmpfs or sysfs, got {:?}", *type));
     return std::nullopt;

@@ -70,7 +70,7 @@ std::optional<seccomp::Action> Parser::action_of(const YAML::Node& v, const YAML
 
 std::optional<std::string> Parser::syscall_or_group_of(const YAML::Node& v, const YAML::Node& k,
                                                        const std::string& path) {
-  const std::optional<std::string> name = string_of(v, k, path);
+  std::optional<std::string> name = string_of(v, k, path);
   if (!name) return std::nullopt;
   if (name->rfind('@', 0) == 0) {
     if (*name == "@known" || seccomp::find_group(*name)) return name;

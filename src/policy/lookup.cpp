@@ -115,8 +115,9 @@ LoadContext default_load_context() {
   return ctx;
 }
 
-bool is_policy_path(std::string_view s) {
-  return s.find('/') != std::string_view::npos || s.ends_with(".yaml") || s.ends_with(".yml");
+bool is_policy_path(std::string_view name_or_path) {
+  return name_or_path.find('/') != std::string_view::npos || name_or_path.ends_with(".yaml") ||
+         name_or_path.ends_with(".yml");
 }
 
 PolicySource read_policy_file(const std::string& path, const std::string& display) {
@@ -216,14 +217,14 @@ std::vector<ListedPolicy> list_policies(const SearchPath& search) {
     if (DIR* d = ::opendir(dir.c_str())) {
       while (const dirent* e = ::readdir(d)) {
         const std::string file = e->d_name;
-        if (file.size() > 5 && file.ends_with(".yaml") && is_regular_file(dir + "/" + file)) {
+        if (file.size() > 5 && file.ends_with(".yaml") && is_regular_file(fmt::format("{}/{}", dir, file))) {
           names.push_back(file.substr(0, file.size() - 5));
         }
       }
       ::closedir(d);
     }
     std::sort(names.begin(), names.end());
-    for (const std::string& n : names) add(n, dir + "/" + n + ".yaml");
+    for (const std::string& n : names) add(n, fmt::format("{}/{}.yaml", dir, n));
   }
   if (search.builtin) {
     for (const BuiltinPolicy& b : builtin_policies()) add(b.name, fmt::format("builtin:{}.yaml", b.name));

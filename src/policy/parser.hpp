@@ -72,8 +72,8 @@ class Parser {
         error(key_node, map, prefix, fmt::format("expected a key name, got {}", describe(key_node)));
         continue;
       }
-      const std::string key = key_node.Scalar();
-      const std::string path = prefix.empty() ? key : prefix + "." + key;
+      const std::string& key = key_node.Scalar();
+      const std::string path = prefix.empty() ? key : fmt::format("{}.{}", prefix, key);
       if (!seen.insert(key).second) {
         error(key_node, map, path, "is given twice");
         continue;

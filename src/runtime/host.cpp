@@ -20,8 +20,6 @@
 #include "util/log.hpp"
 #include "util/sys.hpp"
 
-extern char** environ;
-
 namespace hutch::runtime {
 namespace {
 

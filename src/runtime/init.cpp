@@ -217,7 +217,7 @@ pid_t spawn_payload(ChildContext& ctx, const PreparedExec& exec, int pty_slave) 
   if (forked < 0) throw_sys("fork", "payload");
   return forked;
 #endif
-  constexpr std::size_t kStackSize = 512 * 1024;
+  constexpr std::size_t kStackSize = std::size_t{512} * 1024;
   const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   void* area = ::mmap(nullptr, kStackSize + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
                       -1, 0);

@@ -22,7 +22,7 @@ using policy::MountType;
 using policy::Network;
 
 constexpr std::string_view kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-constexpr std::uint64_t kDevTmpfsSize = 64 * 1024;
+constexpr std::uint64_t kDevTmpfsSize = std::uint64_t{64} * 1024;
 
 // Host device nodes bound into the sandbox's /dev (the set bubblewrap's --dev gives).
 constexpr std::array<std::string_view, 6> kDevNodes{"null", "zero", "full", "random", "urandom", "tty"};
@@ -232,7 +232,7 @@ std::vector<std::string> plan_env(const RunRequest& req, const HostFacts& host) 
   }
   std::vector<std::string> out;
   out.reserve(env.size());
-  for (const auto& [name, value] : env) out.push_back(name + "=" + value);
+  for (const auto& [name, value] : env) out.push_back(fmt::format("{}={}", name, value));
   return out;
 }
 

@@ -244,7 +244,7 @@ class Supervisor {
         // normal, then ourselves; SIGCONT (from `fg`) undoes it in reverse.
         relay(SIGTSTP);
         terminal_.restore();
-        ::raise(SIGSTOP);
+        (void)::raise(SIGSTOP);  // raise(3) fails only for a signal number that does not exist
       } else if (s == SIGCONT) {
         terminal_.reenter_raw_mode();
         relay(SIGCONT);

@@ -131,7 +131,7 @@ void write_failure(int fd, const Failure& failure) noexcept {
   FailureHeader h{kFailureMagic, static_cast<std::uint32_t>(failure.kind), failure.sys_errno,
                   static_cast<std::uint32_t>(len)};
   std::memcpy(buf, &h, sizeof h);
-  std::memcpy(buf + sizeof h, failure.message.data(), len);
+  failure.message.copy(buf + sizeof h, len);  // a counted text, no NUL: the header has its length
   // A lost report still ends the run as a setup error (the exit status says so).
   [[maybe_unused]] const ssize_t n = sys::retry_eintr([&] { return ::write(fd, buf, sizeof h + len); });
 }

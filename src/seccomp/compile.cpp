@@ -52,6 +52,7 @@ void check(int rc, const std::string& what) {
 
 void add_rule(void* ctx, std::uint32_t action, int nr, const std::vector<Condition>& args, const std::string& name) {
   std::vector<scmp_arg_cmp> cmps;
+  cmps.reserve(args.size());
   for (const Condition& c : args) {
     cmps.push_back(c.op == Op::Masked ? scmp_arg_cmp{c.arg, SCMP_CMP_MASKED_EQ, c.mask, c.value}
                                       : scmp_arg_cmp{c.arg, to_libseccomp(c.op), c.value, 0});

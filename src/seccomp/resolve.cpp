@@ -108,6 +108,7 @@ int strictness(const Action& action) {
 
 std::vector<BaselineItem> baseline_items(const ResolveOptions& options) {
   std::vector<BaselineItem> items;
+  items.reserve(kWholeCalls.size() + 6);  // and the six with conditions below
   for (const auto& [name, reason] : kWholeCalls) items.push_back({std::string(name), {}, std::string(reason), {}});
   items.push_back({"clone3", {}, "its flags are in memory the filter cannot read; ENOSYS makes the C library fall "
                    "back to clone, whose flags it can", Action{Action::Kind::Errno, ENOSYS}});

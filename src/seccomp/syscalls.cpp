@@ -134,6 +134,7 @@ std::optional<std::uint64_t> constant_value(std::string_view name) {
 
 std::optional<std::string> nearest_constant(std::string_view name) {
   std::vector<std::string_view> names;
+  names.reserve(kConstants.size());
   for (const auto& c : kConstants) names.push_back(c.first);
   return suggest::nearest(name, names);
 }

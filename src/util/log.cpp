@@ -26,10 +26,10 @@ Level level() noexcept { return g_level; }
 void set_fd(int fd) noexcept { g_fd = fd; }
 int fd() noexcept { return g_fd; }
 
-void write_line(Level lvl, std::string_view text) noexcept {
+void write_line(Level level, std::string_view text) noexcept {
   std::string line = "hutch: ";
-  if (lvl == Level::Warn) line += "warning: ";
-  if (lvl == Level::Debug) line += fmt::format("[{} +{:.3f}ms] ", ::getpid(), monotonic_ms() - g_start_ms);
+  if (level == Level::Warn) line += "warning: ";
+  if (level == Level::Debug) line += fmt::format("[{} +{:.3f}ms] ", ::getpid(), monotonic_ms() - g_start_ms);
   line.append(text);
   line.push_back('\n');
   // One write(2) per line so lines of the supervisor and the child do not interleave.

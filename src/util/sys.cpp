@@ -128,12 +128,30 @@ void write_all(int fd, std::string_view data, std::string_view what) {
   write_all(fd, data.data(), data.size(), what);
 }
 
-std::string read_file(std::string_view path) {
-  UniqueFd fd = open(path, O_RDONLY);
+namespace {
+
+std::string read_all(int fd, std::string_view path) {
   std::string text;
   char buf[65536];
-  while (std::size_t n = read_some(fd.get(), buf, sizeof buf, path)) text.append(buf, n);
+  while (std::size_t n = read_some(fd, buf, sizeof buf, path)) text.append(buf, n);
   return text;
+}
+
+}  // namespace
+
+std::string read_file(std::string_view path) {
+  const UniqueFd fd = open(path, O_RDONLY);
+  return read_all(fd.get(), path);
+}
+
+std::optional<std::string> read_file_if_exists(std::string_view path) {
+  const std::string p(path);
+  const UniqueFd fd(retry_eintr([&] { return ::open(p.c_str(), O_RDONLY | O_CLOEXEC); }));
+  if (!fd) {
+    if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
+    throw_sys("open", p);
+  }
+  return read_all(fd.get(), p);
 }
 
 void write_file(int dirfd, std::string_view path, std::string_view content) {

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -62,6 +63,10 @@ void write_all(int fd, std::string_view data, std::string_view what);
 
 // Reads a whole file (procfs and cgroupfs files, whose size stat cannot tell).
 std::string read_file(std::string_view path);
+// The same for a file that may be missing (a configuration file, a sysctl of another
+// kernel): std::nullopt when it does not exist (ENOENT, ENOTDIR); throws on any other
+// error. std::ifstream is not an option: libstdc++ opens without O_CLOEXEC.
+std::optional<std::string> read_file_if_exists(std::string_view path);
 
 // Writes a whole small file that must already exist (procfs knobs such as uid_map).
 void write_file(int dirfd, std::string_view path, std::string_view content);

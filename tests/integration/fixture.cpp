@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -159,7 +160,8 @@ void enable_offered(const fs::path& dir) {
 void remove_stale_test_cgroups(const fs::path& top) {
   for (const std::string& name : list_dir(top)) {
     if (name.rfind("test-", 0) != 0 || !fs::is_directory(top / name)) continue;
-    const pid_t pid = static_cast<pid_t>(std::atoi(name.c_str() + 5));
+    pid_t pid = 0;  // stays 0 (a directory of no process) when the rest is not a number
+    std::from_chars(name.data() + 5, name.data() + name.size(), pid);
     if (pid > 0 && (::kill(pid, 0) == 0 || errno != ESRCH)) continue;
     remove_cgroup_tree(top / name);
   }
@@ -291,7 +293,7 @@ fs::path cached_debian_rootfs(const std::string& name, const std::string& includ
   if (home == nullptr) skip("no HOME to cache the Debian root filesystem in");
   const fs::path cache = fs::path(home) / ".cache/hutch-tests";
   fs::create_directories(cache);
-  const fs::path root = cache / name;
+  fs::path root = cache / name;
   const int lock = ::open((cache / "lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
   must(lock >= 0, "open cache lock");
   must(::flock(lock, LOCK_EX) == 0, "flock cache lock");

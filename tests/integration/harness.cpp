@@ -104,7 +104,7 @@ void setup(int argc, char** argv) {
   if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
   g_paths.work = tmpl;
   g_cleanup.push_back(tmpl);
-  std::atexit(remove_work_dir);
+  if (std::atexit(remove_work_dir) != 0) throw std::runtime_error("atexit failed");
   g_paths.rootfs = g_paths.work / "rootfs";
   build_busybox_rootfs(g_paths.rootfs, g_paths.probe);
 }
@@ -123,7 +123,9 @@ Result run_hutch_binary(const std::string& binary, const std::vector<std::string
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::setpgid(0, 0);
-    for (int s : options.ignored_signals) ::signal(s, SIG_IGN);  // survives execve
+    for (int s : options.ignored_signals) {
+      if (::signal(s, SIG_IGN) == SIG_ERR) ::_exit(126);  // an ignored signal survives execve
+    }
     if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) ::_exit(126);
     enter_cgroup(options.cgroup);
     ::dup2(options.stdin_fd >= 0 ? options.stdin_fd : in[0], 0);
@@ -228,9 +230,11 @@ Spawned spawn_hutch(const std::vector<std::string>& args, const std::vector<int>
   if (pid == 0) {
     ::setpgid(0, 0);
     enter_cgroup(cgroup);
-    for (int s : ignored_signals) ::signal(s, SIG_IGN);  // survives execve
+    for (int s : ignored_signals) {
+      if (::signal(s, SIG_IGN) == SIG_ERR) ::_exit(126);  // an ignored signal survives execve
+    }
     ::dup2(out[1], 1);
-    const int null = ::open("/dev/null", O_RDONLY);
+    const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);  // dup2 gives 0 without the flag
     ::dup2(null, 0);
     exec_hutch(args, {});
   }
@@ -302,8 +306,14 @@ std::vector<std::string> list_dir(const fs::path& dir) {
   return names;
 }
 
+std::string required_env(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr) throw std::runtime_error(std::string("the test needs $") + name + ", which is not set");
+  return value;
+}
+
 fs::path host_temp_file(const std::string& name, const std::string& content) {
-  const fs::path path = g_paths.work / ("host-" + name);
+  fs::path path = g_paths.work / ("host-" + name);
   std::ofstream(path) << content;
   return path;
 }

@@ -109,6 +109,9 @@ std::vector<std::string> host_mount_points();
 // Names of the entries of a directory, sorted (empty when it does not exist).
 std::vector<std::string> list_dir(const std::filesystem::path& dir);
 
+// An environment variable the harness sets (HOME, XDG_RUNTIME_DIR); throws when unset.
+std::string required_env(const char* name);
+
 // A fresh file on the host, outside anything the sandbox binds.
 std::filesystem::path host_temp_file(const std::string& name, const std::string& content = "secret\n");
 

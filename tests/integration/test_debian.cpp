@@ -9,9 +9,10 @@ using hutch::testing::run_hutch;
 
 TEST_CASE("debian: programs of a Debian minbase root run in the sandbox", "[integration][debian]") {
   const auto root = hutch::testing::debian_rootfs();
-  auto r = run_hutch({"run", "--rootfs", root.string(), "--", "/bin/bash", "-c",
-                      "cat /etc/debian_version >/dev/null && id -un && hostname && "
-                      "apt-get --version >/dev/null && echo apt-ok && echo $$"});
+  const std::string script =
+      "cat /etc/debian_version >/dev/null && id -un && hostname && apt-get --version >/dev/null && echo apt-ok && "
+      "echo $$";
+  auto r = run_hutch({"run", "--rootfs", root.string(), "--", "/bin/bash", "-c", script});
   CHECK(r.err == "");
   CHECK(r.exit_code == 0);
   CHECK(r.out == "root\nhutch\napt-ok\n2\n");  // bash is pid 2, under hutch's init

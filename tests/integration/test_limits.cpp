@@ -96,7 +96,8 @@ Run limited(const std::vector<std::string>& payload, std::vector<std::string> li
   if (!options.cgroup.empty()) {
     INFO(options.cgroup);
     CHECK(hutch::testing::cgroup_children(options.cgroup).empty());
-    CHECK(hutch::testing::read_text(options.cgroup + "/cgroup.subtree_control").find_first_not_of("\n") == std::string::npos);
+    CHECK(hutch::testing::read_text(options.cgroup + "/cgroup.subtree_control").find_first_not_of('\n') ==
+          std::string::npos);
     hutch::testing::remove_cgroup_tree(options.cgroup);
   }
   return run;

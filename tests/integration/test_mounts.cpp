@@ -18,14 +18,14 @@ using hutch::testing::run_hutch;
 namespace {
 
 fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = paths().work / name;
+  fs::path dir = paths().work / name;
   fs::create_directories(dir);
   return dir;
 }
 
 // A copy of the fixture root that a test may change (symlinks, missing directories).
 fs::path copy_of_rootfs(const std::string& name) {
-  const fs::path copy = paths().work / name;
+  fs::path copy = paths().work / name;
   fs::copy(paths().rootfs, copy, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
   return copy;
 }
@@ -124,7 +124,8 @@ TEST_CASE("mount: a relative or '..' target is refused", "[integration][mount]")
 TEST_CASE("mount: a symlinked mount target resolves inside the root, not on the host", "[integration][mount][security]") {
   const fs::path root = copy_of_rootfs("hostile-root");
   // A real host directory outside /tmp (the sandbox has its own /tmp).
-  const fs::path outside = fs::path(std::getenv("HOME")) / ("hutch-it-outside-" + std::to_string(::getpid()));
+  const fs::path outside =
+      fs::path(hutch::testing::required_env("HOME")) / ("hutch-it-outside-" + std::to_string(::getpid()));
   fs::create_directories(outside);
   std::ofstream(outside / "host-only") << "host\n";
   // In the root: /data -> /../../../../<outside>, and an empty <outside> inside the root.
@@ -152,9 +153,11 @@ TEST_CASE("mount: a symlinked /proc, /dev or /tmp in the root is refused, not fo
     args[2] = root.string();
     auto r = run_hutch(args);
     CHECK(r.exit_code == 125);
-    CHECK(r.err == "hutch: mounting /" + dir + ": mount point /" + dir +
-                       ": a symlink in the root filesystem is on the way; hutch mounts /proc, /dev, /tmp and /sys "
-                       "only on real directories\n");
+    std::string expected = "hutch: mounting /";
+    expected.append(dir).append(": mount point /").append(dir).append(
+        ": a symlink in the root filesystem is on the way; hutch mounts /proc, /dev, /tmp and /sys only on real "
+        "directories\n");
+    CHECK(r.err == expected);
     CHECK(r.out == "");
   }
 }

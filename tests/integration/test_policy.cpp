@@ -43,7 +43,7 @@ hutch::testing::Result probe_with(const std::vector<std::string>& extra, const s
 
 TEST_CASE("policy check: each malformed policy gives its exact message and exit 1", "[integration][policy]") {
   const fs::path cases = paths().policy_cases / "malformed";
-  const std::string home = std::getenv("HOME");
+  const std::string home = hutch::testing::required_env("HOME");
   const std::string prefix = (paths().hutch.parent_path().parent_path() / "share/hutch/policies").string();
   int checked = 0;
   for (const auto& entry : fs::directory_iterator(cases)) {

@@ -187,7 +187,7 @@ TEST_CASE("exit: a caller that ignores SIGCHLD still gets the exact status", "[i
 TEST_CASE("errors: a bad --rootfs is a clear error and leaves nothing behind", "[integration][errors]") {
   const auto mounts_before = hutch::testing::host_mount_points();
   const std::string marker = unique_marker("bad-rootfs");
-  const auto runtime_before = hutch::testing::list_dir(std::getenv("XDG_RUNTIME_DIR"));
+  const auto runtime_before = hutch::testing::list_dir(hutch::testing::required_env("XDG_RUNTIME_DIR"));
   const auto work_before = hutch::testing::list_dir(paths().work);
 
   const std::string missing = (paths().work / "no-such-root").string();
@@ -209,7 +209,7 @@ TEST_CASE("errors: a bad --rootfs is a clear error and leaves nothing behind", "
 
   CHECK(hutch::testing::host_mount_points() == mounts_before);
   CHECK(hutch::testing::processes_with_marker(marker).empty());
-  CHECK(hutch::testing::list_dir(std::getenv("XDG_RUNTIME_DIR")) == runtime_before);
+  CHECK(hutch::testing::list_dir(hutch::testing::required_env("XDG_RUNTIME_DIR")) == runtime_before);
   auto work_after = hutch::testing::list_dir(paths().work);
   std::erase_if(work_after, [](const std::string& n) { return n == "empty-root" || n == "host-not-a-dir"; });
   CHECK(work_after == work_before);

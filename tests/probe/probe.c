@@ -80,7 +80,7 @@ static void print_numbers(const int *v, int n) {
 static int cmd_status(const char *pid) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%s/status", pid);
-  FILE *f = fopen(path, "r");
+  FILE *f = fopen(path, "re");
   if (!f) return print_errno(errno);
   char line[256];
   while (fgets(line, sizeof line, f)) {
@@ -153,7 +153,7 @@ static int cmd_reopen(const char *path, const char *mode) {
 }
 
 static int cmd_read(const char *path) {
-  FILE *f = fopen(path, "r");
+  FILE *f = fopen(path, "re");
   if (!f) return print_errno(errno);
   char buf[4096];
   size_t n;
@@ -183,7 +183,7 @@ static int cmd_orphans(int count) {
     for (int i = 0; i < n && !zombie; ++i) {
       char path[64], buf[512];
       snprintf(path, sizeof path, "/proc/%d/stat", pids[i]);
-      FILE *f = fopen(path, "r");
+      FILE *f = fopen(path, "re");
       if (!f) continue;
       if (fgets(buf, sizeof buf, f)) {
         char *close_paren = strrchr(buf, ')');
@@ -295,7 +295,7 @@ static int cmd_threads(long count) {
 /* Opens /dev/null until it fails; prints how many it got and why it stopped. */
 static int cmd_openmax(void) {
   int n = 0;
-  while (open("/dev/null", O_RDONLY) >= 0) ++n;
+  while (open("/dev/null", O_RDONLY | O_CLOEXEC) >= 0) ++n;
   printf("opened %d, then %s\n", n, strerror(errno));
   return 0;
 }
@@ -313,7 +313,7 @@ static int cmd_ptrace(pid_t pid) {
 
 /* Lines of a file minus its header line: SysV IPC objects in /proc/sysvipc/ *. */
 static int cmd_count_entries(const char *path) {
-  FILE *f = fopen(path, "r");
+  FILE *f = fopen(path, "re");
   if (!f) return print_errno(errno);
   char line[1024];
   int lines = 0;
@@ -325,7 +325,7 @@ static int cmd_count_entries(const char *path) {
 
 /* Mount points of this mount namespace, sorted, one per line. */
 static int cmd_mounts(void) {
-  FILE *f = fopen("/proc/self/mountinfo", "r");
+  FILE *f = fopen("/proc/self/mountinfo", "re");
   if (!f) return print_errno(errno);
   char line[4096];
   char points[256][256];
@@ -340,7 +340,6 @@ static int cmd_mounts(void) {
 }
 
 static int cmd_env(void) {
-  extern char **environ;
   for (char **e = environ; *e; ++e) printf("%s\n", *e);
   return 0;
 }

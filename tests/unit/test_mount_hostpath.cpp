@@ -73,7 +73,7 @@ TEST_CASE("hostpath: a directory replaced by another is refused", "[unit][hostpa
 
 TEST_CASE("hostpath: things without a path are refused clearly", "[unit][hostpath]") {
   int fds[2];
-  REQUIRE(::pipe(fds) == 0);
+  REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
   const std::string pipe_path = "/proc/self/fd/" + std::to_string(fds[0]);
   CHECK_THROWS_WITH(find_host_path(pipe_path, "bind source"),
                     Catch::Matchers::StartsWith("bind source " + pipe_path + ": not a file or directory that has a "

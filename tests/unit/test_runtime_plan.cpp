@@ -19,7 +19,7 @@ using Catch::Matchers::Equals;
 namespace {
 
 // A root filesystem that has /proc, /dev, /tmp, /etc, /usr and nothing else.
-HostFacts facts(std::set<std::string> extra_paths = {}) {
+HostFacts facts(const std::set<std::string>& extra_paths = {}) {
   HostFacts h;
   h.uid = 1000;
   h.gid = 1000;

@@ -10,8 +10,8 @@ using Catch::Matchers::Equals;
 TEST_CASE("units: sizes with a unit parse as powers of 1024", "[unit][units]") {
   CHECK(parse_size("0B") == 0);
   CHECK(parse_size("4096B") == 4096);
-  CHECK(parse_size("512K") == 512 * 1024);
-  CHECK(parse_size("512k") == 512 * 1024);
+  CHECK(parse_size("512K") == 512 * 1024ull);
+  CHECK(parse_size("512k") == 512 * 1024ull);
   CHECK(parse_size("64M") == 64ull << 20);
   CHECK(parse_size("1G") == 1ull << 30);
   CHECK(parse_size("2T") == 2ull << 40);

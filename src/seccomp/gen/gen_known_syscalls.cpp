@@ -29,5 +29,6 @@ int main() {
   std::printf("extern const std::vector<std::string_view> kKnownSyscallNames{\n");
   for (const std::string& n : names) std::printf("    \"%s\",\n", n.c_str());
   std::printf("};\n\n}  // namespace hutch::seccomp\n");
-  return 0;
+  // A short write (a full disk) must fail the build, not leave half a table.
+  return std::fflush(stdout) == 0 && std::ferror(stdout) == 0 ? 0 : 1;
 }

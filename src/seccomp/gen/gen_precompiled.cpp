@@ -5,7 +5,10 @@
 #include <cstdio>
 #include <exception>
 #include <set>
+#include <stdexcept>
 #include <string>
+
+#include <fmt/format.h>
 
 #include "policy/lookup.hpp"
 #include "seccomp/precompiled.hpp"
@@ -46,9 +49,7 @@ int main() {
           const std::size_t index = seen.size() - 1;
           programs += "constexpr sock_filter kProgram" + std::to_string(index) + "[] = {\n";
           for (const sock_filter& ins : compiled.program) {
-            char line[96];
-            std::snprintf(line, sizeof line, "    {0x%04x, %u, %u, 0x%08x},\n", ins.code, ins.jt, ins.jf, ins.k);
-            programs += line;
+            programs += fmt::format("    {{0x{:04x}, {}, {}, 0x{:08x}}},\n", ins.code, ins.jt, ins.jf, ins.k);
           }
           programs += "};\n\n";
           entries += "    {" + quoted(key) + ", kProgram" + std::to_string(index) + ", " +
@@ -61,9 +62,11 @@ int main() {
     std::printf("const PrecompiledFilter kTable[] = {\n%s};\n\n}  // namespace\n\n", entries.c_str());
     std::printf("std::span<const PrecompiledFilter> precompiled_filters() { return kTable; }\n\n");
     std::printf("}  // namespace hutch::seccomp\n");
+    // A short write (a full disk) must fail the build, not leave half a table.
+    if (std::fflush(stdout) != 0 || std::ferror(stdout) != 0) throw std::runtime_error("writing the table failed");
     return 0;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "gen_precompiled: %s\n", e.what());
+    (void)std::fprintf(stderr, "gen_precompiled: %s\n", e.what());
     return 1;
   }
 }
