@@ -16,6 +16,8 @@ int run_command(std::span<char* const> args);
 int policy_command(std::span<char* const> args);
 // `hutch doctor`; args excludes "hutch" and "doctor".
 int doctor_command(std::span<char* const> args);
+// `hutch selftest`; args excludes "hutch" and "selftest".
+int selftest_command(std::span<char* const> args);
 
 // Thrown for command-line mistakes: printed with a hint to --help.
 struct UsageError {

@@ -30,6 +30,7 @@ constexpr std::string_view kUsage =
     "  run [OPTIONS] [--] COMMAND [ARG...]   run COMMAND in a new sandbox\n"
     "  policy list|check|show ...            inspect and check policies\n"
     "  doctor                                what this machine offers, and what fixes what is missing\n"
+    "  selftest [--policy NAME]              attack the sandbox, and say of each attack whether it held\n"
     "\n"
     "hutch COMMAND --help shows a command's options; hutch --version prints the version.\n";
 
@@ -67,6 +68,7 @@ int dispatch(std::span<char* const> args) {
     if (command == "run") return run_command(args.subspan(2));
     if (command == "policy") return policy_command(args.subspan(2));
     if (command == "doctor") return doctor_command(args.subspan(2));
+    if (command == "selftest") return selftest_command(args.subspan(2));
     throw UsageError{fmt::format("unknown command \"{}\"", command), ""};
   } catch (const UsageError& e) {
     const std::string help = e.command.empty() ? "hutch --help" : fmt::format("hutch {} --help", e.command);

@@ -238,6 +238,9 @@ StagedBinaries prepare_user_and_binaries(const std::string& hutch, const std::st
                         stage_tree(tmpl, src / "policies", "policies"),
                         stage_tree(tmpl, src / "tests/policies", "policy-cases"),
                         tmpl};
+  // `hutch selftest` finds its attack program beside hutch (docs/selftest.md).
+  if (const fs::path attack = fs::path(hutch).parent_path() / "hutch-attack"; fs::exists(attack))
+    stage_binary(tmpl, attack.string());
   {
     // Serialized like the user's creation: CTest runs test processes in parallel.
     const int lock = ::open("/run/lock/hutch-test-user.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0600);
