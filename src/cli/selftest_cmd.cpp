@@ -1,6 +1,7 @@
 // `hutch selftest`: runs the escape suite against this machine and a policy and prints
 // one line per attack (docs/selftest.md). Exit status 0 when every attack was held, 1
-// when one breached the sandbox, 2 when one could not be carried out (and none breached).
+// when one breached the sandbox, 2 when one could not be carried out (and none breached),
+// 128+N when signal N stopped the suite.
 #include <iostream>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 
 #include "cli/cli.hpp"
 #include "selftest/selftest.hpp"
+#include "util/log.hpp"
 
 namespace po = boost::program_options;
 
@@ -92,9 +94,15 @@ int selftest_command(std::span<char* const> args) {
                                : fmt::format("hutch selftest: each attack in its own sandbox, policy {}\n", o.policy))
               << std::flush;
   }
-  const std::vector<selftest::Outcome> outcomes = selftest::run(o, [&](const selftest::Outcome& outcome) {
-    if (!json) print_line(outcome, verbose);
-  });
+  std::vector<selftest::Outcome> outcomes;
+  try {
+    outcomes = selftest::run(o, [&](const selftest::Outcome& outcome) {
+      if (!json) print_line(outcome, verbose);
+    });
+  } catch (const selftest::Interrupted& e) {
+    log::error("{}", e.message());
+    return 128 + e.signal();
+  }
   std::size_t held = 0, breached = 0, errors = 0, not_run = 0, permitted = 0;
   for (const selftest::Outcome& outcome : outcomes) {
     held += outcome.verdict == selftest::Verdict::Held;

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -17,7 +18,10 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
+#include <csignal>
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -50,7 +54,43 @@ std::string_view verdict_name(Verdict v) {
   return "error";
 }
 
+Interrupted::Interrupted(int signal)
+    : Error(fmt::format("selftest: stopped by SIG{}; the run in progress was stopped and everything the "
+                        "suite made is removed",
+                        ::sigabbrev_np(signal) != nullptr ? ::sigabbrev_np(signal) : std::to_string(signal))),
+      signal_(signal) {}
+
 namespace {
+
+// The signal (SIGINT, SIGTERM, SIGHUP) that asked the suite to stop, or 0.
+volatile std::sig_atomic_t g_stop_signal = 0;
+
+// While the suite runs, SIGINT, SIGTERM and SIGHUP ask it to stop: the run in progress
+// is stopped and waited for, then Interrupted unwinds through Cleanup. No SA_RESTART, so
+// that a wait wakes. The previous handlers come back at the end.
+class StopSignals {
+ public:
+  StopSignals() {
+    struct sigaction sa {};
+    sa.sa_handler = [](int sig) { g_stop_signal = sig; };
+    sigemptyset(&sa.sa_mask);
+    for (std::size_t i = 0; i < kSignals.size(); ++i) ::sigaction(kSignals[i], &sa, &old_[i]);
+  }
+  ~StopSignals() {
+    for (std::size_t i = 0; i < kSignals.size(); ++i) ::sigaction(kSignals[i], &old_[i], nullptr);
+    g_stop_signal = 0;
+  }
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+
+  static void check() {
+    if (g_stop_signal != 0) throw Interrupted(g_stop_signal);
+  }
+
+ private:
+  static constexpr std::array<int, 3> kSignals{SIGINT, SIGTERM, SIGHUP};
+  std::array<struct sigaction, 3> old_{};
+};
 
 // What the attacks go for, set out on the host for the whole suite.
 struct Context {
@@ -64,15 +104,16 @@ struct Context {
   fs::path stdin_file;  // host/stdin: given to reopen-stdin as --stdin
   fs::path io;          // io/: the runs' stdout, stderr and result
   fs::path scratch;     // scratch/: where unconfined attacks make things
-  pid_t bait = -1;      // a host process named bait_name
+  pid_t bait = -1;      // a host process named bait_name, in a session of its own
   std::string bait_name;
-  UniqueFd bait_signals;  // a byte per signal the bait received (non-blocking)
+  UniqueFd bait_signals;  // a byte per signal the bait received, its number (non-blocking)
   int port = 0;           // the host's 127.0.0.1:port listens
   std::string abstract;   // the host listens on the abstract unix socket @abstract
   std::string env_name;   // a variable only hutch's environment holds
   std::string env_value;
   // Directories the policy needs in a root: its workdir and tmpfs mount points.
   std::vector<std::string> policy_dirs;
+  bool tmpfs_at_tmp = false;  // the policy mounts a tmpfs at /tmp
   // Attacks the policy lets through on purpose, and the key that does (network: host).
   std::map<std::string_view, std::string> permitted;
 };
@@ -150,13 +191,18 @@ const std::vector<Attack>& table() {
       {"clock", "the clock cannot be set", none},
       {"caller-env", "the caller's environment does not reach the command, nor can it be read from init",
        [](const Context& c, bool) { return Args{c.env_name}; }},
-      {"hostile-proc", "a root filesystem whose /proc is a symlink out of it cannot redirect the /proc mount", none,
-       Stdio::Null, Kind::HostileRoot, "proc"},
-      {"hostile-dev", "a root filesystem whose /dev is a symlink out of it cannot redirect the /dev mounts", none,
-       Stdio::Null, Kind::HostileRoot, "dev"},
-      {"hostile-tmp", "a root filesystem whose /tmp is a symlink out of it cannot redirect the /tmp mount", none,
-       Stdio::Null, Kind::HostileRoot, "tmp"},
-      {"hostile-bind-target", "binds and mount points below a symlink out of the root land inside the root", none,
+      // The hostile roots' arguments: where the mounts must be if hutch starts the root.
+      {"hostile-proc", "a root filesystem whose /proc is a symlink out of it cannot redirect the /proc mount",
+       [](const Context&, bool) { return Args{"/proc:proc"}; }, Stdio::Null, Kind::HostileRoot, "proc"},
+      {"hostile-dev", "a root filesystem whose /dev is a symlink out of it cannot redirect the /dev mounts",
+       [](const Context&, bool) { return Args{"/dev/null:chardev"}; }, Stdio::Null, Kind::HostileRoot, "dev"},
+      {"hostile-tmp", "a root filesystem whose /tmp is a symlink out of it cannot redirect the /tmp mount",
+       [](const Context& c, bool) { return c.tmpfs_at_tmp ? Args{"/tmp:tmpfs"} : Args{}; }, Stdio::Null,
+       Kind::HostileRoot, "tmp"},
+      {"hostile-bind-target", "binds and mount points below a symlink out of the root land inside the root",
+       [](const Context&, bool) {
+         return Args{"/data/ro/file:file", "/data/new:tmpfs"};
+       },
        Stdio::Null, Kind::HostileRoot, "data",
        [](const Context& c) {
          return Args{"--ro-bind", c.ro_bind.string() + ":/data/ro", "--tmpfs", "/data/new"};
@@ -212,28 +258,74 @@ fs::path find_attack_binary(const Options& o, const fs::path& hutch) {
                   candidates[0].string(), candidates[1].string()));
 }
 
-// A host process for host-processes and ptrace-init to go for. It counts the signals it
-// receives on a pipe, and dies with the selftest.
+// A host process for host-processes and ptrace-init to go for. It writes the number of
+// every signal it receives (all that can be caught) to a pipe, and dies with the
+// selftest. In a session of its own, so that no terminal signal (^C, a resize) reaches
+// it and looks like an attack.
 void start_bait(Context& c) {
   Pipe p = Pipe::create();
   c.bait_name = "hutch-bait-" + random_hex(2);
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) throw_sys("fork", "the bait process");
   if (pid == 0) {
+    ::setsid();
     const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     for (int fd = 0; fd < 3 && null >= 0; ++fd) ::dup2(null, fd);
     static int signal_fd = -1;
     signal_fd = p.write.get();
     struct sigaction sa {};
-    sa.sa_handler = [](int) { [[maybe_unused]] const ssize_t n = ::write(signal_fd, "s", 1); };
-    ::sigaction(SIGUSR1, &sa, nullptr);
+    sa.sa_handler = [](int sig) {
+      const char number = static_cast<char>(sig);
+      [[maybe_unused]] const ssize_t n = ::write(signal_fd, &number, 1);
+    };
+    sigemptyset(&sa.sa_mask);
+    for (int sig = 1; sig < 32; ++sig)
+      if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &sa, nullptr);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(0);  // the selftest died before PDEATHSIG was set
     ::prctl(PR_SET_NAME, c.bait_name.c_str());
     for (;;) ::pause();
   }
   c.bait = pid;
   c.bait_signals = std::move(p.read);
   if (::fcntl(c.bait_signals.get(), F_SETFL, O_NONBLOCK) != 0) throw_sys("fcntl", "the bait's pipe");
+}
+
+void stop_bait(Context& c) {
+  if (c.bait <= 0) return;
+  ::kill(c.bait, SIGKILL);
+  ::waitpid(c.bait, nullptr, 0);
+  c.bait = -1;
+}
+
+// Whether the bait received a signal, was stopped or died since the last look. A bait
+// that did is replaced, so that the next attack goes for an untouched one.
+std::optional<std::string> bait_changes(Context& c) {
+  std::optional<std::string> what;
+  std::array<char, 64> got{};
+  ssize_t n = ::read(c.bait_signals.get(), got.data(), got.size());
+  if (n > 0) {
+    const char* name = ::sigabbrev_np(got[0]);
+    what =
+        fmt::format("the host process {} received SIG{}", c.bait_name, name != nullptr ? name : std::to_string(got[0]));
+    while (n > 0) n = ::read(c.bait_signals.get(), got.data(), got.size());
+  }
+  int status = 0;
+  if (::waitpid(c.bait, &status, WNOHANG | WUNTRACED) == c.bait) {
+    if (WIFSTOPPED(status)) {
+      what = fmt::format("the host process {} was stopped", c.bait_name);
+    } else {
+      what = fmt::format("the host process {} is gone ({})", c.bait_name,
+                         WIFSIGNALED(status) ? fmt::format("killed by signal {}", WTERMSIG(status)) : "it exited");
+      c.bait = -1;
+    }
+  }
+  if (what) {
+    stop_bait(c);
+    start_bait(c);
+  }
+  return what;
 }
 
 UniqueFd listen_loopback(int& port) {
@@ -309,7 +401,8 @@ HostState host_state(const Context& c) {
 }
 
 // What changed on the host, or nothing.
-std::optional<std::string> host_changes(const Context& c, const HostState& before, const HostState& after) {
+std::optional<std::string> host_changes(Context& c, const HostState& before, const HostState& after) {
+  std::optional<std::string> bait = bait_changes(c);  // first: it also resets the bait
   if (before.hostname != after.hostname)
     return fmt::format("the host's hostname changed from {} to {}", before.hostname, after.hostname);
   for (const std::string& line : after.files)
@@ -317,10 +410,7 @@ std::optional<std::string> host_changes(const Context& c, const HostState& befor
   for (const std::string& line : before.files)
     if (!std::binary_search(after.files.begin(), after.files.end(), line))
       return "the host changed: gone or altered: " + line;
-  char byte = 0;
-  if (::read(c.bait_signals.get(), &byte, 1) == 1) return "the host process " + c.bait_name + " received a signal";
-  if (::kill(c.bait, 0) != 0) return "the host process " + c.bait_name + " is gone";
-  return std::nullopt;
+  return bait;
 }
 
 // The attack's lines, without the carriage returns a terminal adds.
@@ -345,10 +435,43 @@ struct Spawn {
   fs::path stdin_file;  // for Stdio::HostFile when the program reads it directly
 };
 
+struct Ended {
+  int status = 0;          // as waitpid gives it
+  bool timed_out = false;  // stopped after kRunTimeoutSeconds
+};
+
+// Waits for a run to end. One that outlasts kRunTimeoutSeconds, or is running when a stop
+// signal arrives, gets SIGTERM (hutch then stops its sandbox and cleans up), and SIGKILL
+// 5 s later.
+Ended wait_for(const sys::CloneResult& child, const std::string& what) {
+  using Clock = std::chrono::steady_clock;
+  Ended e;
+  auto deadline = Clock::now() + std::chrono::seconds(kRunTimeoutSeconds);
+  enum { Running, Terminated, Killed } stage = Running;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    pollfd p{child.pidfd.get(), POLLIN, 0};
+    const int n = ::poll(&p, 1, stage == Killed ? -1 : static_cast<int>(std::max<std::int64_t>(left, 0)));
+    if (n > 0) break;
+    if (n < 0 && errno != EINTR) throw_sys("poll", what);
+    if (stage == Running && (g_stop_signal != 0 || n == 0)) {
+      e.timed_out = g_stop_signal == 0;
+      sys::pidfd_send_signal(child.pidfd.get(), SIGTERM);
+      stage = Terminated;
+      deadline = Clock::now() + std::chrono::seconds(5);
+    } else if (stage == Terminated && n == 0) {
+      sys::pidfd_send_signal(child.pidfd.get(), SIGKILL);
+      stage = Killed;
+    }
+  }
+  if (sys::retry_eintr([&] { return ::waitpid(child.pid, &e.status, 0); }) < 0) throw_sys("waitpid", what);
+  return e;
+}
+
 // Runs a program as hutch's caller would, with two careless habits the sandbox must
 // undo: a descriptor left open without close-on-exec (fd 9, the host/ directory), and a
-// secret in the environment. Returns the wait status.
-int spawn(const Context& c, const Spawn& s) {
+// secret in the environment.
+Ended spawn(const Context& c, const Spawn& s) {
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
   env.push_back(c.env_name + "=" + c.env_value);
@@ -367,10 +490,9 @@ int spawn(const Context& c, const Spawn& s) {
   const std::string scratch = c.scratch.string();
   const std::string input = s.stdin_file.empty() ? std::string("/dev/null") : s.stdin_file.string();
 
-  const pid_t pid = ::fork();
-  if (pid < 0) throw_sys("fork", s.argv[0]);
-  if (pid == 0) {
-    // Only async-signal-safe calls from here: the selftest may have threads (it does not).
+  const sys::CloneResult child = sys::clone3_with_pidfd(0);
+  if (child.pid == 0) {
+    // Only async-signal-safe calls from here.
     if (s.stdio == Stdio::Terminal) {
       ::setsid();
       ::ioctl(s.terminal, TIOCSCTTY, 0);
@@ -394,9 +516,7 @@ int spawn(const Context& c, const Spawn& s) {
     ::execve(argv[0], argv.data(), envp.data());
     ::_exit(127);
   }
-  int status = 0;
-  if (sys::retry_eintr([&] { return ::waitpid(pid, &status, 0); }) < 0) throw_sys("waitpid", s.argv[0]);
-  return status;
+  return wait_for(child, s.argv[0]);
 }
 
 // A root filesystem: the attack program, a setuid copy, a file to attack, and the mount
@@ -412,7 +532,9 @@ void build_root(const fs::path& root, const fs::path& attack_binary, const std::
   write_text(root / "target-file", "original\n");
 }
 
-Context prepare(const fs::path& attack_binary, Context c) {
+// Makes the workspace and what is in it. c.dir is set as soon as the workspace exists,
+// so that Cleanup removes it whatever fails after.
+void prepare(const fs::path& attack_binary, Context& c) {
   const char* tmp = std::getenv("TMPDIR");
   std::string pattern = fmt::format("{}/hutch-selftest-XXXXXX", tmp != nullptr && *tmp != '\0' ? tmp : "/tmp");
   if (::mkdtemp(pattern.data()) == nullptr) throw_sys("mkdtemp", pattern);
@@ -434,7 +556,6 @@ Context prepare(const fs::path& attack_binary, Context c) {
   c.abstract = "hutch-selftest-" + random_hex(6);
   c.env_name = "HUTCH_SELFTEST_SECRET_" + random_hex(3);
   c.env_value = random_hex(8);
-  return c;
 }
 
 // A hostile copy of the root: `link` is a symlink that leads out of the root to the
@@ -451,9 +572,21 @@ fs::path hostile_root(const Context& c, const Attack& a) {
   for (const std::string& d : c.policy_dirs)
     if (const fs::path rel = fs::path(d).relative_path(); rel.begin()->string() != a.link)
       fs::create_directories(root / rel);
-  std::string climb;
-  for (int i = 0; i < 16; ++i) climb += "/..";
-  fs::create_symlink(climb + c.target.string(), root / std::string(a.link));
+  if (a.extra == nullptr) {
+    std::string climb;
+    for (int i = 0; i < 16; ++i) climb += "/..";
+    fs::create_symlink(climb + c.target.string(), root / std::string(a.link));
+    return root;
+  }
+  // A relative link ("../../host/target") for the binds: resolved inside the root it
+  // leads to /host/target there, which exists (out of the policy's tmpfs mounts), so the
+  // run goes on: its mounts must land there, where mount-targets looks for them.
+  const fs::path out = c.target.lexically_relative(root);
+  fs::create_symlink(out, root / std::string(a.link));
+  fs::path inside;
+  for (const fs::path& part : out)
+    if (part != "..") inside /= part;
+  fs::create_directories(root / inside);
   return root;
 }
 
@@ -487,6 +620,8 @@ class Runner {
  public:
   Runner(const Options& o, Context& c, fs::path hutch) : options_(o), c_(c), hutch_(std::move(hutch)) {}
 
+  bool last_run_ok() const { return last_run_ok_; }
+
   Outcome run(const Attack& a) {
     Outcome out{std::string(a.name), std::string(a.claim), Verdict::Error, "", {}};
     if (options_.unconfined && a.kind == Kind::HostileRoot) {
@@ -494,8 +629,10 @@ class Runner {
       out.how = "it attacks hutch's own mounts: there is nothing to attack without a sandbox";
       return out;
     }
+    StopSignals::check();
     std::error_code ec;
-    fs::remove(c_.io / "result.json", ec);
+    for (const char* file : {"result.json", "out", "err"}) fs::remove(c_.io / file, ec);
+    last_run_ok_ = false;
     Spawn s;
     s.argv = command(a);  // before the snapshot: it may build a hostile root
     const HostState before = host_state(c_);
@@ -504,21 +641,28 @@ class Runner {
     s.stdio = a.stdio;
     if (a.stdio == Stdio::Terminal) open_terminal(master, slave, s);
     if (a.stdio == Stdio::HostFile && options_.unconfined) s.stdin_file = c_.stdin_file;
-    const int status = spawn(c_, s);
+    const Ended ended = spawn(c_, s);
+    StopSignals::check();
     const std::string output = a.stdio == Stdio::Terminal ? drain(master.get()) : read_text(c_.io / "out");
     out.attempts = lines_of(output);
-    judge(a, status, out);
-    if (a.stdio == Stdio::Terminal && out.verdict == Verdict::Held && !drain(slave.get()).empty()) {
-      out.verdict = Verdict::Breached;
-      out.how = "input appeared in the caller's terminal";
-    }
-    if (const auto changed = host_changes(c_, before, host_state(c_)); changed && out.verdict != Verdict::Error) {
-      out.verdict = Verdict::Breached;
-      out.how = *changed;
+    if (ended.timed_out) {
+      out.how = fmt::format("the run did not end within {} s and was stopped", kRunTimeoutSeconds);
+    } else {
+      judge(a, ended.status, out);
     }
     if (const auto it = c_.permitted.find(a.name); it != c_.permitted.end() && out.verdict == Verdict::Breached) {
       out.verdict = Verdict::Permitted;
       out.how = fmt::format("the policy allows it ({}): {}", it->second, out.how);
+    }
+    // What the suite sees on the host is a breach whatever the run ended as, and no
+    // policy permits it.
+    if (a.stdio == Stdio::Terminal && !drain(slave.get()).empty()) {
+      out.verdict = Verdict::Breached;
+      out.how = "input appeared in the caller's terminal";
+    }
+    if (const auto changed = host_changes(c_, before, host_state(c_))) {
+      out.verdict = Verdict::Breached;
+      out.how = *changed;
     }
     if (options_.unconfined) reset_scratch();
     return out;
@@ -542,7 +686,7 @@ class Runner {
     if (a.stdio == Stdio::Terminal) argv.emplace_back("-i");
     if (a.stdio == Stdio::HostFile) argv.insert(argv.end(), {"--stdin", c_.stdin_file.string()});
     argv.insert(argv.end(), {"--result", (c_.io / "result.json").string(), "--", "/attack",
-                             a.kind == Kind::HostileRoot ? "noop" : std::string(a.name)});
+                             a.kind == Kind::HostileRoot ? "mount-targets" : std::string(a.name)});
     argv.insert(argv.end(), args.begin(), args.end());
     return argv;
   }
@@ -574,9 +718,30 @@ class Runner {
     return out;
   }
 
-  void judge(const Attack& a, int status, Outcome& out) const {
-    const bool breached_line = std::any_of(out.attempts.begin(), out.attempts.end(),
-                                           [](const std::string& l) { return l.rfind("SUCCEEDED: ", 0) == 0; });
+  // Whether a hostile root's setup error is hutch refusing that root's symlink: the
+  // message names the mount point at or below the link ("mount point /proc: a symlink
+  // ...", "mount point /tmp: Too many levels of symbolic links") and the symlink.
+  static bool refuses_link(const std::string& message, std::string_view link) {
+    const std::string at = fmt::format("mount point /{}", link);
+    for (std::size_t pos = message.find(at); pos != std::string::npos; pos = message.find(at, pos + 1)) {
+      const std::size_t end = pos + at.size();
+      if (end < message.size() && (message[end] == ':' || message[end] == '/') &&
+          (message.find("symlink", end) != std::string::npos ||
+           message.find("symbolic link", end) != std::string::npos))
+        return true;
+    }
+    return false;
+  }
+
+  void judge(const Attack& a, int status, Outcome& out) {
+    // An attempt that got through is a breach, however the run ended after it (a
+    // policy's seccomp filter may kill the run at a later attempt).
+    if (std::any_of(out.attempts.begin(), out.attempts.end(),
+                    [](const std::string& l) { return l.rfind("SUCCEEDED: ", 0) == 0; })) {
+      out.verdict = Verdict::Breached;
+      out.how = summary(out.attempts, true);
+      return;
+    }
     if (options_.unconfined) {
       const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
       if (code == 0 || code == 1) {
@@ -596,15 +761,17 @@ class Runner {
     }
     const std::string verdict = result.value("status", "");
     const auto exit_code = result["exit_code"].is_number() ? result["exit_code"].get<int>() : -1;
+    last_run_ok_ = verdict == "ok" && exit_code == 0;
     if (a.kind == Kind::HostileRoot) {
-      // Refused, for the hostile link itself (the control run showed the policy starts).
+      // Refused for the hostile link itself (the control run showed the policy starts),
+      // or started with every mount where the sandbox sees it: mount-targets checked.
       const std::string message = result.value("message", failure_line(c_, status));
-      if (verdict == "setup-error" && message.find("/" + std::string(a.link)) != std::string::npos) {
+      if (verdict == "setup-error" && refuses_link(message, a.link)) {
         out.verdict = Verdict::Held;
         out.how = "refused: " + message;
-      } else if (verdict == "ok") {
+      } else if (last_run_ok_) {
         out.verdict = Verdict::Held;
-        out.how = "the run went on with its mounts inside the root";
+        out.how = "the run went on with its mounts inside the root: " + summary(out.attempts, false);
       } else {
         out.how = fmt::format("the run ended as {}: {}", verdict, failure_line(c_, status));
       }
@@ -616,8 +783,8 @@ class Runner {
           "the seccomp filter stopped the run at {}",
           result["violation"].is_object() ? result["violation"].value("call", "a call") : std::string("a call"));
     } else if ((verdict == "ok" || verdict == "runtime-error") && (exit_code == 0 || exit_code == 1)) {
-      out.verdict = exit_code == 1 || breached_line ? Verdict::Breached : Verdict::Held;
-      out.how = summary(out.attempts, out.verdict == Verdict::Breached);
+      out.verdict = exit_code == 1 ? Verdict::Breached : Verdict::Held;
+      out.how = summary(out.attempts, exit_code == 1);
     } else {
       out.how = fmt::format("the run ended as {}: {}", verdict, failure_line(c_, status));
     }
@@ -632,19 +799,20 @@ class Runner {
   const Options& options_;
   Context& c_;
   fs::path hutch_;
+  bool last_run_ok_ = false;  // the last run ended "ok" with exit status 0
 };
 
 // Removes the workspace and stops the bait, whatever happened.
 struct Cleanup {
   Context& c;
+  explicit Cleanup(Context& context) : c(context) {}
   ~Cleanup() {
-    if (c.bait > 0) {
-      ::kill(c.bait, SIGKILL);
-      ::waitpid(c.bait, nullptr, 0);
-    }
+    stop_bait(c);
     std::error_code ec;
-    fs::remove_all(c.dir, ec);
+    if (!c.dir.empty()) fs::remove_all(c.dir, ec);
   }
+  Cleanup(const Cleanup&) = delete;
+  Cleanup& operator=(const Cleanup&) = delete;
 };
 
 // What the policy means for the suite: the directories its runs need in a root, and the
@@ -658,8 +826,11 @@ Context policy_context(const Options& o) {
     if (!fs::path(dir).relative_path().empty()) c.policy_dirs.push_back(dir);
   };
   need(p.workdir.value_or("/"));
-  for (const policy::Mount& m : p.mounts)
-    if (m.type == policy::MountType::Tmpfs) need(m.target);
+  for (const policy::Mount& m : p.mounts) {
+    if (m.type != policy::MountType::Tmpfs) continue;
+    need(m.target);
+    c.tmpfs_at_tmp = c.tmpfs_at_tmp || fs::path(m.target).lexically_normal() == "/tmp";
+  }
   if (p.network == policy::Network::Host) {
     c.permitted.emplace("host-loopback", "network: host shares the host's network");
     c.permitted.emplace("host-abstract-socket", "network: host shares the host's network, abstract sockets included");
@@ -686,8 +857,10 @@ std::vector<Outcome> run(const Options& options, const std::function<void(const 
     throw Error("selftest: --unconfined runs real attacks on this machine; it refuses to run them as root");
   const fs::path hutch = options.hutch.empty() ? self_binary() : fs::path(options.hutch);
   const fs::path attack_binary = find_attack_binary(options, hutch);
-  Context c = prepare(attack_binary, policy_context(options));
-  Cleanup cleanup{c};
+  Context c = policy_context(options);
+  const StopSignals stop_signals;
+  const Cleanup cleanup{c};
+  prepare(attack_binary, c);
   start_bait(c);
   const UniqueFd loopback = listen_loopback(c.port);
   const UniqueFd abstract = listen_abstract(c.abstract);
@@ -696,7 +869,7 @@ std::vector<Outcome> run(const Options& options, const std::function<void(const 
     // The control: a run that attacks nothing must succeed, or no verdict means anything
     // (a policy hutch refuses would make every hostile root look "refused").
     const Outcome control = runner.run(Attack{"noop", "", none});
-    if (control.verdict != Verdict::Held)
+    if (control.verdict != Verdict::Held || !runner.last_run_ok())
       throw Error(
           fmt::format("selftest: a run that attacks nothing fails under policy {}, so the attacks could "
                       "not tell anything: {}",

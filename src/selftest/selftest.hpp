@@ -17,6 +17,8 @@
 #include <string_view>
 #include <vector>
 
+#include "util/error.hpp"
+
 namespace hutch::selftest {
 
 // Permitted: breached, through a door the policy opens on purpose (network: host lets a
@@ -42,6 +44,17 @@ struct Options {
   std::string attack_binary;      // hutch-attack (default: found beside hutch, docs/selftest.md)
 };
 
+// Thrown by run() when SIGINT, SIGTERM or SIGHUP arrived: the run in progress was
+// stopped (and waited for) and everything the suite made is removed.
+class Interrupted : public Error {
+ public:
+  explicit Interrupted(int signal);
+  int signal() const noexcept { return signal_; }
+
+ private:
+  int signal_;
+};
+
 // Every attack's name and claim, in the order they run.
 struct Description {
   std::string_view name;
@@ -49,8 +62,12 @@ struct Description {
 };
 std::vector<Description> attacks();
 
+// How long one attack's run may take before it is stopped (and is an error).
+inline constexpr int kRunTimeoutSeconds = 60;
+
 // Runs the attacks; `report` sees each outcome as it comes. Throws hutch::Error when the
-// suite cannot start (no hutch-attack, an unknown name in `only`, ...).
+// suite cannot start (no hutch-attack, an unknown name in `only`, ...), Interrupted when
+// a signal stopped it.
 std::vector<Outcome> run(const Options& options, const std::function<void(const Outcome&)>& report);
 
 }  // namespace hutch::selftest

@@ -3,7 +3,11 @@
 // controls showing the attacks do reach what they go for when nothing stops them
 // (--unconfined) or when a policy opens a door, so that "held" cannot be a probe that
 // never works.
+#include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -161,12 +165,13 @@ TEST_CASE("security: a policy that opens doors is breached through exactly those
 }
 
 TEST_CASE("security: the suite names the same attacks as the attack program", "[integration][security]") {
-  // hutch-attack's helpers: setuid-report (what a setuid copy runs with) and noop (the
-  // control run and the hostile roots' command).
+  // hutch-attack's helpers: setuid-report (what a setuid copy runs with), noop (the
+  // control run) and mount-targets (the hostile roots' command).
   const auto r = hutch::testing::run_hutch_binary((paths().hutch.parent_path() / "hutch-attack").string(), {"--list"});
   REQUIRE(r.exit_code == 0);
   std::vector<std::string> programs = first_words(r.out);
-  std::erase_if(programs, [](const std::string& a) { return a == "setuid-report" || a == "noop"; });
+  std::erase_if(programs,
+                [](const std::string& a) { return a == "setuid-report" || a == "noop" || a == "mount-targets"; });
   std::vector<std::string> suite = listed_attacks();
   std::erase_if(suite, [](const std::string& a) { return a.rfind("hostile-", 0) == 0; });
   CHECK(programs == suite);
@@ -179,4 +184,22 @@ TEST_CASE("security: a policy hutch refuses stops the suite before any attack", 
   CHECK(s.exit_code == 125);
   CHECK(s.text.find("bad.yaml:2:10: network: expected none, loopback or host, got \"wifi\"") != std::string::npos);
   CHECK(s.verdicts.empty());
+}
+
+TEST_CASE("security: a signal stops the suite, and nothing it made is left", "[integration][security]") {
+  // A policy file whose path marks every process of this suite: hutch selftest, its
+  // bait (a fork) and every `hutch run` it starts carry it in their command lines.
+  const std::string marker = "stop-marker-" + std::to_string(::getpid());
+  const fs::path policy = write_policy(marker + ".yaml", "version: 1\n");
+  const fs::path tmp = selftest_tmpdir();
+  REQUIRE(::setenv("TMPDIR", tmp.c_str(), 1) == 0);
+  hutch::testing::Spawned suite = hutch::testing::spawn_hutch({"selftest", "--policy", policy.string()});
+  REQUIRE(suite.read_line().rfind("hutch selftest:", 0) == 0);
+  const std::string first = suite.read_line();  // the control ran, the attacks go on
+  INFO(first);
+  REQUIRE(first.find("host-processes") != std::string::npos);
+  REQUIRE(::kill(suite.pid(), SIGTERM) == 0);
+  CHECK(suite.wait() == 128 + SIGTERM);
+  CHECK(hutch::testing::wait_until_gone(marker));
+  CHECK(hutch::testing::list_dir(tmp).empty());
 }

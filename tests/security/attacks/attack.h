@@ -62,4 +62,5 @@ int attack_nested_userns(int argc, char** argv);
 int attack_hostname(int argc, char** argv);
 int attack_clock(int argc, char** argv);
 int attack_caller_env(int argc, char** argv);
+int attack_mount_targets(int argc, char** argv);
 int attack_noop(int argc, char** argv);

@@ -3,11 +3,13 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -47,34 +49,12 @@ int attack_read_host_file(int argc, char** argv) {
   return verdict();
 }
 
-/* write-rootfs / write-ro-bind DIR FILE: nothing below DIR may change; FILE is a file
- * in it. */
-int attack_write_tree(int argc, char** argv) {
-  (void)argc;
-  const char* dir = argv[1];
-  const char* file = argc > 2 ? argv[2] : NULL;
+/* The attempts on FILE in DIR of write-rootfs and write-ro-bind. */
+static void write_file_attempts(const char* dir, const char* file) {
   char path[PATH_MAX], other[PATH_MAX], what[PATH_MAX + 64];
-  snprintf(path, sizeof path, "%s/hutch-attack-new", dir);
-  snprintf(what, sizeof what, "create %s", path);
-  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  outcome(what, fd);
-  if (fd >= 0) close(fd);
-  snprintf(path, sizeof path, "%s/hutch-attack-dir", dir);
-  snprintf(what, sizeof what, "mkdir %s", path);
-  outcome(what, mkdir(path, 0755));
-  snprintf(what, sizeof what, "symlink in %s", dir);
-  snprintf(path, sizeof path, "%s/hutch-attack-link", dir);
-  outcome(what, symlink("/", path));
-  snprintf(what, sizeof what, "chmod %s", dir);
-  outcome(what, chmod(dir, 0777));
-  snprintf(what, sizeof what, "utimensat %s", dir);
-  outcome(what, utimensat(AT_FDCWD, dir, NULL, 0));
-  snprintf(what, sizeof what, "remount %s read-write", dir);
-  outcome(what, mount(NULL, dir, NULL, MS_REMOUNT | MS_BIND, NULL));
-  if (!file) return verdict();
   snprintf(path, sizeof path, "%s/%s", dir, file);
   snprintf(what, sizeof what, "open %s for writing", path);
-  fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+  const int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
   outcome(what, fd);
   if (fd >= 0) close(fd);
   snprintf(what, sizeof what, "truncate %s", path);
@@ -91,6 +71,34 @@ int attack_write_tree(int argc, char** argv) {
   outcome(what, rename(path, other));
   snprintf(what, sizeof what, "unlink %s", path);
   outcome(what, unlink(path));
+}
+
+/* write-rootfs / write-ro-bind DIR FILE: nothing below DIR may change; FILE is a file
+ * in it. */
+int attack_write_tree(int argc, char** argv) {
+  (void)argc;
+  const char* dir = argv[1];
+  const char* file = argc > 2 ? argv[2] : NULL;
+  char path[PATH_MAX], what[PATH_MAX + 64];
+  snprintf(path, sizeof path, "%s/hutch-attack-new", dir);
+  snprintf(what, sizeof what, "create %s", path);
+  const int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  outcome(what, fd);
+  if (fd >= 0) close(fd);
+  snprintf(path, sizeof path, "%s/hutch-attack-dir", dir);
+  snprintf(what, sizeof what, "mkdir %s", path);
+  outcome(what, mkdir(path, 0755));
+  snprintf(what, sizeof what, "symlink in %s", dir);
+  snprintf(path, sizeof path, "%s/hutch-attack-link", dir);
+  outcome(what, symlink("/", path));
+  snprintf(what, sizeof what, "chmod %s", dir);
+  outcome(what, chmod(dir, 0777));
+  snprintf(what, sizeof what, "utimensat %s", dir);
+  outcome(what, utimensat(AT_FDCWD, dir, NULL, 0));
+  if (file) write_file_attempts(dir, file);
+  /* Last: a policy whose seccomp filter kills mount would end the run here. */
+  snprintf(what, sizeof what, "remount %s read-write", dir);
+  outcome(what, mount(NULL, dir, NULL, MS_REMOUNT | MS_BIND, NULL));
   return verdict();
 }
 
@@ -127,7 +135,17 @@ int attack_escape_root(int argc, char** argv) {
       close(up);
     }
   }
-  /* 3. The classic chroot escape: chroot into a subdirectory, keep the cwd outside. */
+  /* 3. The roots /proc offers. */
+  static const char* const roots[] = {"/proc/1/root/../../../..", "/proc/self/root/../../.."};
+  for (size_t i = 0; i < sizeof roots / sizeof roots[0]; ++i) {
+    char via[PATH_MAX];
+    snprintf(via, sizeof via, "%s/%s", roots[i], relative);
+    snprintf(what, sizeof what, "open %s", via);
+    try_read(what, AT_FDCWD, via);
+  }
+  /* Last the calls a policy's seccomp filter may kill the run at (chroot, pivot_root,
+   * umount): the attempts above must have been made by then.
+   * 4. The classic chroot escape: chroot into a subdirectory, keep the cwd outside. */
   if (chdir("/") == 0) {
     snprintf(what, sizeof what, "chroot(\"/tmp\") with the working directory outside it");
     const int rc = chroot("/tmp");
@@ -139,17 +157,9 @@ int attack_escape_root(int argc, char** argv) {
       try_read(what, AT_FDCWD, relative);
     }
   }
-  /* 4. pivot_root and unmounting the root to uncover what is below. */
+  /* 5. pivot_root and unmounting the root to uncover what is below. */
   if (chdir("/") == 0) outcome("pivot_root(\".\", \".\")", syscall(SYS_pivot_root, ".", "."));
   outcome("umount2(\"/\", MNT_DETACH)", umount2("/", MNT_DETACH));
-  /* 5. The roots /proc offers. */
-  static const char* const roots[] = {"/proc/1/root/../../../..", "/proc/self/root/../../.."};
-  for (size_t i = 0; i < sizeof roots / sizeof roots[0]; ++i) {
-    char via[PATH_MAX];
-    snprintf(via, sizeof via, "%s/%s", roots[i], relative);
-    snprintf(what, sizeof what, "open %s", via);
-    try_read(what, AT_FDCWD, via);
-  }
   return verdict();
 }
 
@@ -207,6 +217,45 @@ int attack_reopen_stdin(int argc, char** argv) {
     const int fd = open("/proc/self/fd/0", modes[i].flags | O_CLOEXEC);
     outcome(what, fd);
     if (fd >= 0) close(fd);
+  }
+  return verdict();
+}
+
+/* mount-targets PATH:KIND...: run by the hostile-* attacks in a root whose mount targets
+ * are symlinks out of it. When hutch starts such a root at all, each mount must be
+ * where the sandbox sees PATH (links resolved inside the root): KIND is proc, tmpfs
+ * (the filesystem at PATH), chardev (PATH is a character device) or file (PATH is a
+ * readable regular file, from a bind). Anything else means the mount went elsewhere. */
+int attack_mount_targets(int argc, char** argv) {
+  if (argc == 1) note("no mount to check under this policy");
+  for (int i = 1; i < argc; ++i) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s", argv[i]);
+    char* colon = strrchr(path, ':');
+    if (!colon) return cannot_attack("mount-targets: %s is not PATH:KIND", argv[i]);
+    *colon = '\0';
+    const char* kind = colon + 1;
+    struct statfs fs;
+    struct stat st;
+    int ok;
+    if (!strcmp(kind, "proc")) {
+      ok = statfs(path, &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC;
+    } else if (!strcmp(kind, "tmpfs")) {
+      ok = statfs(path, &fs) == 0 && fs.f_type == TMPFS_MAGIC;
+    } else if (!strcmp(kind, "chardev")) {
+      ok = stat(path, &st) == 0 && S_ISCHR(st.st_mode);
+    } else if (!strcmp(kind, "file")) {
+      const int fd = open(path, O_RDONLY | O_CLOEXEC);
+      char byte;
+      ok = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && read(fd, &byte, 1) == 1;
+      if (fd >= 0) close(fd);
+    } else {
+      return cannot_attack("mount-targets: unknown kind %s (proc, tmpfs, chardev, file)", kind);
+    }
+    if (ok)
+      note("%s is the %s hutch mounted, inside the root", path, kind);
+    else
+      succeeded("%s is not the %s hutch mounted: the mount went elsewhere", path, kind);
   }
   return verdict();
 }

@@ -88,14 +88,15 @@ int attack_perf_event_open(int argc, char** argv) {
 int attack_userfaultfd(int argc, char** argv) {
   (void)argc;
   (void)argv;
-  long fd = syscall(SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY);
+  /* The device first: a seccomp filter may end the run at the system call. */
+  long fd = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
+  outcome("open /dev/userfaultfd", fd);
+  close_if(fd);
+  fd = syscall(SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY);
   outcome("userfaultfd(UFFD_USER_MODE_ONLY)", fd);
   close_if(fd);
   fd = syscall(SYS_userfaultfd, O_CLOEXEC);
   outcome("userfaultfd(0)", fd);
-  close_if(fd);
-  fd = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
-  outcome("open /dev/userfaultfd", fd);
   close_if(fd);
   return verdict();
 }

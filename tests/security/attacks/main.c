@@ -82,6 +82,7 @@ static const struct {
     {"hostname", 0, "", attack_hostname},
     {"clock", 0, "", attack_clock},
     {"caller-env", 1, "NAME", attack_caller_env},
+    {"mount-targets", 0, "PATH:KIND...", attack_mount_targets},
     {"noop", 0, "", attack_noop},
 };
 

@@ -110,6 +110,11 @@ int attack_setuid(int argc, char** argv) {
     unsigned euid, egid, ruid, rgid;
     unsigned long long caps;
     snprintf(what, sizeof what, "exec %s (setuid, owner %u): %s", copies[i], st.st_uid, report);
+    /* With one uid mapped (hutch's user namespace), the owner is the command's own uid:
+     * the exec changes no id, and what it must not bring is capabilities, which it
+     * would as root (uid 0) without no_new_privs and an empty bounding set. */
+    if (st.st_uid == getuid() && getuid() != 0)
+      note("%s is owned by the command's own uid %u: no id to gain, only capabilities", copies[i], st.st_uid);
     if (sscanf(report, "euid=%u egid=%u ruid=%u rgid=%u caps=%llx", &euid, &egid, &ruid, &rgid, &caps) != 5) {
       note("%s: did not run", what);
     } else if (euid != ruid || egid != rgid || caps != 0) {
@@ -147,6 +152,8 @@ int attack_mount(int argc, char** argv) {
   (void)argc;
   const char* dir = argv[1];
   char what[320];
+  /* First the call no mount rule of a policy names; the mount family after it. */
+  outcome("unshare(CLONE_NEWNS)", unshare(CLONE_NEWNS));
   snprintf(what, sizeof what, "mount tmpfs on %s", dir);
   outcome(what, mount("hutch", dir, "tmpfs", 0, NULL));
   snprintf(what, sizeof what, "bind / on %s", dir);
@@ -164,7 +171,6 @@ int attack_mount(int argc, char** argv) {
   fd = syscall(SYS_open_tree, AT_FDCWD, "/", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC);
   outcome("open_tree(\"/\", OPEN_TREE_CLONE)", fd);
   if (fd >= 0) close((int)fd);
-  outcome("unshare(CLONE_NEWNS)", unshare(CLONE_NEWNS));
   return verdict();
 }
 
