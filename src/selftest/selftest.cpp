@@ -62,19 +62,25 @@ Interrupted::Interrupted(int signal)
 
 namespace {
 
-// The signal (SIGINT, SIGTERM, SIGHUP) that asked the suite to stop, or 0.
+// The signal that asked the suite to stop, or 0.
 volatile std::sig_atomic_t g_stop_signal = 0;
 
-// While the suite runs, SIGINT, SIGTERM and SIGHUP ask it to stop: the run in progress
-// is stopped and waited for, then Interrupted unwinds through Cleanup. No SA_RESTART, so
-// that a wait wakes. The previous handlers come back at the end.
+// While the suite runs, SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGPIPE (its output closed,
+// as by `| head`) ask it to stop: the run in progress is stopped and waited for, then
+// Interrupted unwinds through Cleanup. A signal the caller ignores (nohup) stays
+// ignored. No SA_RESTART, so that a wait wakes; wait_for blocks them between its look
+// at g_stop_signal and ppoll, which unblocks them, so none is missed. The previous
+// handlers come back at the end.
 class StopSignals {
  public:
   StopSignals() {
     struct sigaction sa {};
     sa.sa_handler = [](int sig) { g_stop_signal = sig; };
     sigemptyset(&sa.sa_mask);
-    for (std::size_t i = 0; i < kSignals.size(); ++i) ::sigaction(kSignals[i], &sa, &old_[i]);
+    for (std::size_t i = 0; i < kSignals.size(); ++i) {
+      ::sigaction(kSignals[i], nullptr, &old_[i]);
+      if (old_[i].sa_handler != SIG_IGN) ::sigaction(kSignals[i], &sa, nullptr);
+    }
   }
   ~StopSignals() {
     for (std::size_t i = 0; i < kSignals.size(); ++i) ::sigaction(kSignals[i], &old_[i], nullptr);
@@ -86,11 +92,20 @@ class StopSignals {
   static void check() {
     if (g_stop_signal != 0) throw Interrupted(g_stop_signal);
   }
+  static sigset_t set() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (const int sig : kSignals) sigaddset(&set, sig);
+    return set;
+  }
 
  private:
-  static constexpr std::array<int, 3> kSignals{SIGINT, SIGTERM, SIGHUP};
-  std::array<struct sigaction, 3> old_{};
+  static constexpr std::array<int, 5> kSignals{SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
+  std::array<struct sigaction, 5> old_{};
 };
+
+// The signal bait_changes pings the bait with (glibc's SIGRTMIN is a function).
+const int kBaitPing = SIGRTMIN + 2;
 
 // What the attacks go for, set out on the host for the whole suite.
 struct Context {
@@ -113,7 +128,6 @@ struct Context {
   std::string env_value;
   // Directories the policy needs in a root: its workdir and tmpfs mount points.
   std::vector<std::string> policy_dirs;
-  bool tmpfs_at_tmp = false;  // the policy mounts a tmpfs at /tmp
   // Attacks the policy lets through on purpose, and the key that does (network: host).
   std::map<std::string_view, std::string> permitted;
 };
@@ -191,14 +205,14 @@ const std::vector<Attack>& table() {
       {"clock", "the clock cannot be set", none},
       {"caller-env", "the caller's environment does not reach the command, nor can it be read from init",
        [](const Context& c, bool) { return Args{c.env_name}; }},
-      // The hostile roots' arguments: where the mounts must be if hutch starts the root.
+      // The hostile roots' arguments: where the mounts must be if hutch starts the root
+      // (a tmpfs is at /tmp in every run: the policy's, or hutch's own).
       {"hostile-proc", "a root filesystem whose /proc is a symlink out of it cannot redirect the /proc mount",
        [](const Context&, bool) { return Args{"/proc:proc"}; }, Stdio::Null, Kind::HostileRoot, "proc"},
       {"hostile-dev", "a root filesystem whose /dev is a symlink out of it cannot redirect the /dev mounts",
        [](const Context&, bool) { return Args{"/dev/null:chardev"}; }, Stdio::Null, Kind::HostileRoot, "dev"},
       {"hostile-tmp", "a root filesystem whose /tmp is a symlink out of it cannot redirect the /tmp mount",
-       [](const Context& c, bool) { return c.tmpfs_at_tmp ? Args{"/tmp:tmpfs"} : Args{}; }, Stdio::Null,
-       Kind::HostileRoot, "tmp"},
+       [](const Context&, bool) { return Args{"/tmp:tmpfs"}; }, Stdio::Null, Kind::HostileRoot, "tmp"},
       {"hostile-bind-target", "binds and mount points below a symlink out of the root land inside the root",
        [](const Context&, bool) {
          return Args{"/data/ro/file:file", "/data/new:tmpfs"};
@@ -261,27 +275,33 @@ fs::path find_attack_binary(const Options& o, const fs::path& hutch) {
 // A host process for host-processes and ptrace-init to go for. It writes the number of
 // every signal it receives (all that can be caught) to a pipe, and dies with the
 // selftest. In a session of its own, so that no terminal signal (^C, a resize) reaches
-// it and looks like an attack.
+// it and looks like an attack; with only stdio and the pipe open (a fork without exec
+// would otherwise keep the suite's sockets and terminal).
 void start_bait(Context& c) {
   Pipe p = Pipe::create();
   c.bait_name = "hutch-bait-" + random_hex(2);
   const pid_t parent = ::getpid();
+  const int ping = kBaitPing;
   const pid_t pid = ::fork();
   if (pid < 0) throw_sys("fork", "the bait process");
   if (pid == 0) {
     ::setsid();
     const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     for (int fd = 0; fd < 3 && null >= 0; ++fd) ::dup2(null, fd);
-    static int signal_fd = -1;
-    signal_fd = p.write.get();
+    if (p.write.get() != 3 && ::dup2(p.write.get(), 3) != 3) ::_exit(1);
+    ::close_range(4, ~0U, 0);
     struct sigaction sa {};
     sa.sa_handler = [](int sig) {
       const char number = static_cast<char>(sig);
-      [[maybe_unused]] const ssize_t n = ::write(signal_fd, &number, 1);
+      [[maybe_unused]] const ssize_t n = ::write(3, &number, 1);
     };
     sigemptyset(&sa.sa_mask);
     for (int sig = 1; sig < 32; ++sig)
       if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &sa, nullptr);
+    ::sigaction(ping, &sa, nullptr);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(0);  // the selftest died before PDEATHSIG was set
     ::prctl(PR_SET_NAME, c.bait_name.c_str());
@@ -295,31 +315,49 @@ void start_bait(Context& c) {
 void stop_bait(Context& c) {
   if (c.bait <= 0) return;
   ::kill(c.bait, SIGKILL);
-  ::waitpid(c.bait, nullptr, 0);
+  (void)sys::retry_eintr([&] { return ::waitpid(c.bait, nullptr, 0); });
   c.bait = -1;
 }
 
-// Whether the bait received a signal, was stopped or died since the last look. A bait
-// that did is replaced, so that the next attack goes for an untouched one.
+std::string signal_name(int sig) {
+  const char* name = ::sigabbrev_np(sig);
+  return name != nullptr ? fmt::format("SIG{}", name) : fmt::format("signal {}", sig);
+}
+
+// Whether the bait received a signal, was stopped or died since the last look. Signals
+// sent by a run that has ended are pending by now: the bait is pinged with kBaitPing, a
+// real-time signal the kernel delivers after every pending standard one, and what it
+// reported before the ping is what the run did. A bait that was reached is replaced,
+// so that the next attack goes for an untouched one.
 std::optional<std::string> bait_changes(Context& c) {
   std::optional<std::string> what;
-  std::array<char, 64> got{};
-  ssize_t n = ::read(c.bait_signals.get(), got.data(), got.size());
-  if (n > 0) {
-    const char* name = ::sigabbrev_np(got[0]);
-    what =
-        fmt::format("the host process {} received SIG{}", c.bait_name, name != nullptr ? name : std::to_string(got[0]));
-    while (n > 0) n = ::read(c.bait_signals.get(), got.data(), got.size());
-  }
   int status = 0;
-  if (::waitpid(c.bait, &status, WNOHANG | WUNTRACED) == c.bait) {
+  if (sys::retry_eintr([&] { return ::waitpid(c.bait, &status, WNOHANG | WUNTRACED); }) == c.bait) {
     if (WIFSTOPPED(status)) {
       what = fmt::format("the host process {} was stopped", c.bait_name);
     } else {
       what = fmt::format("the host process {} is gone ({})", c.bait_name,
-                         WIFSIGNALED(status) ? fmt::format("killed by signal {}", WTERMSIG(status)) : "it exited");
+                         WIFSIGNALED(status) ? "killed by " + signal_name(WTERMSIG(status)) : "it exited");
       c.bait = -1;
     }
+  } else if (::kill(c.bait, kBaitPing) == 0) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    bool answered = false;
+    while (!answered && std::chrono::steady_clock::now() < deadline) {
+      pollfd p{c.bait_signals.get(), POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      std::array<char, 64> got{};
+      const ssize_t n = ::read(c.bait_signals.get(), got.data(), got.size());
+      for (ssize_t i = 0; i < n; ++i) {
+        if (got[static_cast<std::size_t>(i)] == static_cast<char>(kBaitPing)) {
+          answered = true;
+        } else if (!what) {
+          what = fmt::format("the host process {} received {}", c.bait_name,
+                             signal_name(got[static_cast<std::size_t>(i)]));
+        }
+      }
+    }
+    if (!answered && !what) what = fmt::format("the host process {} no longer answers", c.bait_name);
   }
   if (what) {
     stop_bait(c);
@@ -442,29 +480,56 @@ struct Ended {
 
 // Waits for a run to end. One that outlasts kRunTimeoutSeconds, or is running when a stop
 // signal arrives, gets SIGTERM (hutch then stops its sandbox and cleans up), and SIGKILL
-// 5 s later.
+// 5 s later. The stop signals are blocked but while ppoll waits, so that one arriving
+// after the look at g_stop_signal still wakes it. If waiting itself fails, the child is
+// killed and reaped before the error goes up.
 Ended wait_for(const sys::CloneResult& child, const std::string& what) {
   using Clock = std::chrono::steady_clock;
+  const sigset_t stop = StopSignals::set();
+  sigset_t unblocked;
+  if (::sigprocmask(SIG_BLOCK, &stop, &unblocked) != 0) throw_sys("sigprocmask", what);
+  struct Restore {
+    const sigset_t& mask;
+    const sys::CloneResult& child;
+    bool reaped = false;
+    ~Restore() {
+      if (!reaped) {
+        ::kill(child.pid, SIGKILL);
+        (void)sys::retry_eintr([&] { return ::waitpid(child.pid, nullptr, 0); });
+      }
+      ::sigprocmask(SIG_SETMASK, &mask, nullptr);
+    }
+  } restore{unblocked, child};
+
   Ended e;
   auto deadline = Clock::now() + std::chrono::seconds(kRunTimeoutSeconds);
   enum { Running, Terminated, Killed } stage = Running;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    pollfd p{child.pidfd.get(), POLLIN, 0};
-    const int n = ::poll(&p, 1, stage == Killed ? -1 : static_cast<int>(std::max<std::int64_t>(left, 0)));
-    if (n > 0) break;
-    if (n < 0 && errno != EINTR) throw_sys("poll", what);
-    if (stage == Running && (g_stop_signal != 0 || n == 0)) {
-      e.timed_out = g_stop_signal == 0;
+    if (stage == Running && g_stop_signal != 0) {
       sys::pidfd_send_signal(child.pidfd.get(), SIGTERM);
       stage = Terminated;
       deadline = Clock::now() + std::chrono::seconds(5);
-    } else if (stage == Terminated && n == 0) {
+    }
+    const auto left = std::max<std::int64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - Clock::now()).count(), 0);
+    const timespec timeout{static_cast<time_t>(left / 1'000'000'000), static_cast<long>(left % 1'000'000'000)};
+    pollfd p{child.pidfd.get(), POLLIN, 0};
+    const int n = ::ppoll(&p, 1, stage == Killed ? nullptr : &timeout, &unblocked);
+    if (n > 0) break;
+    if (n < 0 && errno != EINTR) throw_sys("ppoll", what);
+    if (n != 0) continue;
+    if (stage == Running) {
+      e.timed_out = true;
+      sys::pidfd_send_signal(child.pidfd.get(), SIGTERM);
+      stage = Terminated;
+      deadline = Clock::now() + std::chrono::seconds(5);
+    } else if (stage == Terminated) {
       sys::pidfd_send_signal(child.pidfd.get(), SIGKILL);
       stage = Killed;
     }
   }
   if (sys::retry_eintr([&] { return ::waitpid(child.pid, &e.status, 0); }) < 0) throw_sys("waitpid", what);
+  restore.reaped = true;
   return e;
 }
 
@@ -590,6 +655,11 @@ fs::path hostile_root(const Context& c, const Attack& a) {
   return root;
 }
 
+bool any_succeeded(const std::vector<std::string>& attempts) {
+  return std::any_of(attempts.begin(), attempts.end(),
+                     [](const std::string& l) { return l.rfind("SUCCEEDED: ", 0) == 0; });
+}
+
 // The first SUCCEEDED line, or a summary of the refusals.
 std::string summary(const std::vector<std::string>& attempts, bool breached) {
   std::size_t refused = 0;
@@ -645,7 +715,7 @@ class Runner {
     StopSignals::check();
     const std::string output = a.stdio == Stdio::Terminal ? drain(master.get()) : read_text(c_.io / "out");
     out.attempts = lines_of(output);
-    if (ended.timed_out) {
+    if (ended.timed_out && !any_succeeded(out.attempts)) {
       out.how = fmt::format("the run did not end within {} s and was stopped", kRunTimeoutSeconds);
     } else {
       judge(a, ended.status, out);
@@ -736,8 +806,7 @@ class Runner {
   void judge(const Attack& a, int status, Outcome& out) {
     // An attempt that got through is a breach, however the run ended after it (a
     // policy's seccomp filter may kill the run at a later attempt).
-    if (std::any_of(out.attempts.begin(), out.attempts.end(),
-                    [](const std::string& l) { return l.rfind("SUCCEEDED: ", 0) == 0; })) {
+    if (any_succeeded(out.attempts)) {
       out.verdict = Verdict::Breached;
       out.how = summary(out.attempts, true);
       return;
@@ -826,11 +895,8 @@ Context policy_context(const Options& o) {
     if (!fs::path(dir).relative_path().empty()) c.policy_dirs.push_back(dir);
   };
   need(p.workdir.value_or("/"));
-  for (const policy::Mount& m : p.mounts) {
-    if (m.type != policy::MountType::Tmpfs) continue;
-    need(m.target);
-    c.tmpfs_at_tmp = c.tmpfs_at_tmp || fs::path(m.target).lexically_normal() == "/tmp";
-  }
+  for (const policy::Mount& m : p.mounts)
+    if (m.type == policy::MountType::Tmpfs) need(m.target);
   if (p.network == policy::Network::Host) {
     c.permitted.emplace("host-loopback", "network: host shares the host's network");
     c.permitted.emplace("host-abstract-socket", "network: host shares the host's network, abstract sockets included");

@@ -215,11 +215,13 @@ std::string Spawned::read_line(std::chrono::seconds timeout) {
   }
 }
 
-int Spawned::wait() {
+int Spawned::wait() { return decode_status(wait_status()); }
+
+int Spawned::wait_status() {
   int status = 0;
   ::waitpid(pid_, &status, 0);
   reaped_ = true;
-  return decode_status(status);
+  return status;
 }
 
 Spawned spawn_hutch(const std::vector<std::string>& args, const std::vector<int>& ignored_signals,

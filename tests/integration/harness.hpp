@@ -80,6 +80,8 @@ class Spawned {
   std::string read_line(std::chrono::seconds timeout = std::chrono::seconds(60));
   // Waits for exit; returns the status as Result::exit_code encodes it.
   int wait();
+  // Waits for exit; returns the raw wait status (to tell an exit from a death by signal).
+  int wait_status();
 
  private:
   pid_t pid_;
