@@ -33,6 +33,7 @@
 #include "policy/lookup.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
+#include "util/signals.hpp"
 #include "util/sys.hpp"
 
 namespace hutch::selftest {
@@ -54,10 +55,20 @@ std::string_view verdict_name(Verdict v) {
   return "error";
 }
 
+namespace {
+
+// "SIGTERM", or "signal 40" for one without a name.
+std::string signal_name(int sig) {
+  const char* name = ::sigabbrev_np(sig);
+  return name != nullptr ? fmt::format("SIG{}", name) : fmt::format("signal {}", sig);
+}
+
+}  // namespace
+
 Interrupted::Interrupted(int signal)
-    : Error(fmt::format("selftest: stopped by SIG{}; the run in progress was stopped and everything the "
-                        "suite made is removed",
-                        ::sigabbrev_np(signal) != nullptr ? ::sigabbrev_np(signal) : std::to_string(signal))),
+    : Error(fmt::format("selftest: stopped by {}; the run in progress was stopped and everything the suite "
+                        "made is removed",
+                        signal_name(signal))),
       signal_(signal) {}
 
 namespace {
@@ -239,17 +250,14 @@ void write_text(const fs::path& path, std::string_view content, mode_t mode = 06
   sys::write_all(fd.get(), content, path.string());
 }
 
+// A file's contents; empty when it is missing or cannot be read (a run that never wrote
+// it, a file an attack made unreadable: the snapshot tells that by its mode).
 std::string read_text(const fs::path& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  std::string out;
-  if (!fd) return out;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = sys::retry_eintr([&] { return ::read(fd.get(), buf, sizeof buf); });
-    if (n <= 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
+  try {
+    return sys::read_file_if_exists(path.string()).value_or("");
+  } catch (const Error&) {
+    return {};
   }
-  return out;
 }
 
 // This hutch binary, which runs the sandboxes.
@@ -281,7 +289,6 @@ void start_bait(Context& c) {
   Pipe p = Pipe::create();
   c.bait_name = "hutch-bait-" + random_hex(2);
   const pid_t parent = ::getpid();
-  const int ping = kBaitPing;
   const pid_t pid = ::fork();
   if (pid < 0) throw_sys("fork", "the bait process");
   if (pid == 0) {
@@ -290,15 +297,10 @@ void start_bait(Context& c) {
     for (int fd = 0; fd < 3 && null >= 0; ++fd) ::dup2(null, fd);
     if (p.write.get() != 3 && ::dup2(p.write.get(), 3) != 3) ::_exit(1);
     ::close_range(4, ~0U, 0);
-    struct sigaction sa {};
-    sa.sa_handler = [](int sig) {
+    sig::set_all_dispositions([](int sig) {
       const char number = static_cast<char>(sig);
       [[maybe_unused]] const ssize_t n = ::write(3, &number, 1);
-    };
-    sigemptyset(&sa.sa_mask);
-    for (int sig = 1; sig < 32; ++sig)
-      if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &sa, nullptr);
-    ::sigaction(ping, &sa, nullptr);
+    });
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -317,11 +319,6 @@ void stop_bait(Context& c) {
   ::kill(c.bait, SIGKILL);
   (void)sys::retry_eintr([&] { return ::waitpid(c.bait, nullptr, 0); });
   c.bait = -1;
-}
-
-std::string signal_name(int sig) {
-  const char* name = ::sigabbrev_np(sig);
-  return name != nullptr ? fmt::format("SIG{}", name) : fmt::format("signal {}", sig);
 }
 
 // Whether the bait received a signal, was stopped or died since the last look. Signals
